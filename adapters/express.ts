@@ -1,0 +1,80 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Authorizer } from '../src/authorizer.js';
+import type { Principal } from '../src/claims.js';
+import { assertPermission, type Decision, type ResourceResolver } from '../src/decision.js';
+import { isFgaGuardError, toErrorResponse } from '../src/errors.js';
+import { validateResource, type ResourceRef } from '../src/resource.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The verified caller, set by requireAuth / requirePermission. */
+      auth?: Principal;
+      /** The decision that let the request through, set by requirePermission. */
+      authDecision?: Decision;
+    }
+  }
+}
+
+export interface GuardOptions {
+  /**
+   * 'respond' (default): answer 401/403/503 here with a small JSON body.
+   * 'next': pass the error (with `status`, `code`, `headers`) to `next(err)` for your error handler.
+   */
+  onError?: 'respond' | 'next';
+  /** Let CORS preflight requests (OPTIONS with Access-Control-Request-Method) through unchecked. */
+  allowPreflight?: boolean;
+}
+
+export interface RequirePermissionOptions extends GuardOptions {
+  /** The resource the request is about, or a function of the request (may be async) that returns it. */
+  resource?: ResourceRef | ResourceResolver<Request>;
+}
+
+export type { Authorizer, Decision, Principal, ResourceRef, ResourceResolver };
+
+function isPreflight(req: Request): boolean {
+  return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+}
+
+function failWith(options: GuardOptions, res: Response, next: NextFunction) {
+  return (error: unknown): void => {
+    if (options.onError === 'next' || !isFgaGuardError(error)) return next(error);
+    const { status, headers, body } = toErrorResponse(error);
+    res.status(status).set(headers).json(body);
+  };
+}
+
+/** Lets the request through with `req.auth` set when it carries a valid bearer token. */
+export function requireAuth(authz: Authorizer, options: GuardOptions = {}): RequestHandler {
+  return (req, res, next) => {
+    if (options.allowPreflight && isPreflight(req)) return next();
+    authz.authenticate(req.headers.authorization).then((principal) => {
+      req.auth = principal;
+      next();
+    }, failWith(options, res, next));
+  };
+}
+
+/**
+ * Lets the request through when the caller holds `permission`: in the token (org-wide), or on the
+ * resource as WorkOS FGA answers.
+ */
+export function requirePermission(
+  authz: Authorizer,
+  permission: string,
+  options: RequirePermissionOptions = {},
+): RequestHandler {
+  assertPermission(permission);
+  const { resource } = options;
+  if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
+  return (req, res, next) => {
+    if (options.allowPreflight && isPreflight(req)) return next();
+    authz.authorizeRequest(req.headers.authorization, permission, resource, req).then(({ principal, decision }) => {
+      req.auth = principal;
+      req.authDecision = decision;
+      next();
+    }, failWith(options, res, next));
+  };
+}

@@ -1,0 +1,47 @@
+import { LRUCache } from 'lru-cache';
+
+export interface Loaded<V> {
+  value: V;
+  /** ms to remember the value; 0 = do not remember. */
+  ttl: number;
+}
+
+/**
+ * A bounded cache of answers that also coalesces identical concurrent loads: while one load for a
+ * key is in flight, every other caller of that key waits for it. Only answers are stored: a load
+ * that throws is forgotten at once and fails all of its waiters.
+ */
+export class CoalescingCache<V extends NonNullable<unknown>> {
+  private readonly answers: LRUCache<string, V> | undefined;
+  private readonly inflight = new Map<string, Promise<V>>();
+
+  constructor(max: number | false) {
+    this.answers = max === false ? undefined : new LRUCache<string, V>({ max, ttlAutopurge: false });
+  }
+
+  /** The remembered answer, if any and not expired. */
+  peek(key: string): V | undefined {
+    return this.answers?.get(key);
+  }
+
+  load(key: string, loader: () => Promise<Loaded<V>>): Promise<V> {
+    const pending = this.inflight.get(key);
+    if (pending) return pending;
+    const loading = loader()
+      .then(({ value, ttl }) => {
+        if (ttl > 0) this.answers?.set(key, value, { ttl });
+        return value;
+      })
+      .finally(() => this.inflight.delete(key));
+    this.inflight.set(key, loading);
+    return loading;
+  }
+
+  get size(): number {
+    return this.answers?.size ?? 0;
+  }
+
+  clear(): void {
+    this.answers?.clear();
+  }
+}

@@ -1,0 +1,17 @@
+export { createAuthorizer, type Authorizer } from './authorizer.js';
+export type { AuthorizerOptions, CacheOptions } from './config.js';
+export type { ClaimNames, Principal } from './claims.js';
+export type { Decision, DecisionSource, DenialReason, ResourceResolver } from './decision.js';
+export type { ResourceRef } from './resource.js';
+export {
+  FgaGuardError,
+  ForbiddenError,
+  InvalidRequestError,
+  InvalidTokenError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  isFgaGuardError,
+  toErrorResponse,
+  type ErrorResponse,
+  type UnavailableReason,
+} from './errors.js';

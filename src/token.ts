@@ -1,0 +1,143 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
+import { ClaimTypeError, principalFromClaims, type Principal } from './claims.js';
+import type { ResolvedConfig } from './config.js';
+import { InvalidRequestError, InvalidTokenError, ServiceUnavailableError, UnauthorizedError } from './errors.js';
+
+const AUTH_SCHEME = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:[ \t]+(.*))?$/s;
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+const JWKS_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Step 1 of the decision: the token from `Authorization: Bearer <token>` and nowhere else.
+ * No header, or another scheme → 401 without an error code (RFC 6750 §3.1); an empty bearer or
+ * more than one token → 400 invalid_request; a token that cannot be a JWT → 401 invalid_token.
+ */
+export function extractBearerToken(header: string | undefined, realm: string, maxTokenLength: number): string {
+  if (typeof header !== 'string' || header.length === 0) throw new UnauthorizedError(realm);
+  const match = AUTH_SCHEME.exec(header.trim());
+  if (!match || match[1]!.toLowerCase() !== 'bearer') throw new UnauthorizedError(realm);
+  const credentials = match[2]?.trim() ?? '';
+  if (credentials.length === 0) throw new InvalidRequestError(realm, 'The bearer token is missing');
+  if (/\s/.test(credentials)) throw new InvalidRequestError(realm, 'Only one bearer token is allowed');
+  if (credentials.length > maxTokenLength) throw new InvalidTokenError(realm, 'The access token is too large');
+  if (!TOKEN68.test(credentials)) throw new InvalidTokenError(realm, 'The access token is malformed');
+  return credentials;
+}
+
+/** The JWKS could not be fetched or read: nothing is known about the token. */
+class JwksUnavailable extends Error {}
+
+/**
+ * Unknown `kid`s may mean a key rotation, so they trigger a JWKS refetch — but a flood of random
+ * `kid`s must not become a flood of fetches. A small bucket allows a burst (a rotation right after
+ * start-up is honoured at once) and then one refetch per interval.
+ */
+class RefetchAllowance {
+  private tokens: number;
+  private refilledAt = Date.now();
+
+  constructor(
+    private readonly burst = 3,
+    private readonly intervalMs = 10_000,
+  ) {
+    this.tokens = burst;
+  }
+
+  take(): boolean {
+    const now = Date.now();
+    const earned = Math.floor((now - this.refilledAt) / this.intervalMs);
+    if (earned > 0) {
+      this.tokens = Math.min(this.burst, this.tokens + earned);
+      this.refilledAt = now;
+    }
+    if (this.tokens === 0) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/** Step 2: verify with jose and remember verified tokens until their `exp`. */
+export class TokenVerifier {
+  private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
+  private readonly refetches = new RefetchAllowance();
+  private readonly verified: LRUCache<string, Principal> | undefined;
+
+  constructor(private readonly config: ResolvedConfig) {
+    this.jwks = createRemoteJWKSet(config.jwksUrl, {
+      timeoutDuration: config.timeout,
+      cacheMaxAge: JWKS_MAX_AGE_MS,
+      // jose's own unknown-kid refetch is left off (cool-down = max age); RefetchAllowance decides.
+      cooldownDuration: JWKS_MAX_AGE_MS,
+    });
+    this.verified = config.tokenCacheMax > 0 ? new LRUCache({ max: config.tokenCacheMax }) : undefined;
+  }
+
+  async verify(token: string): Promise<Principal> {
+    const cached = this.verified?.get(token);
+    if (cached) return cached;
+    const { realm, maxTokenLength } = this.config;
+    if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError(realm, 'The access token is malformed');
+    if (token.length > maxTokenLength) throw new InvalidTokenError(realm, 'The access token is too large');
+
+    const principal = await this.verifyUncached(token);
+    const exp = principal.claims.exp as number;
+    this.verified?.set(token, principal, { ttl: exp * 1000 - Date.now() });
+    return principal;
+  }
+
+  private async verifyUncached(token: string): Promise<Principal> {
+    const { realm, algorithms, issuers, audience, clockTolerance, claimNames } = this.config;
+    try {
+      const { payload } = await jwtVerify(token, this.getKey, {
+        algorithms,
+        issuer: issuers,
+        audience,
+        clockTolerance,
+        requiredClaims: ['exp', 'sub'],
+      });
+      const now = Date.now() / 1000;
+      // jose lets `exp` slip by the tolerance; an expired token is expired (exp == now included).
+      if ((payload.exp as number) <= now) throw new InvalidTokenError(realm, 'The access token expired');
+      if (typeof payload.iat === 'number' && payload.iat > now + clockTolerance) {
+        throw new InvalidTokenError(realm, 'The access token is issued in the future');
+      }
+      return principalFromClaims(payload, claimNames);
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  private translate(error: unknown): Error {
+    const { realm } = this.config;
+    if (error instanceof InvalidTokenError) return error;
+    if (error instanceof JwksUnavailable || (error instanceof errors.JWKSNoMatchingKey && this.jwksIsEmpty())) {
+      return new ServiceUnavailableError(JWKS_RETRY_AFTER_SECONDS, 'jwks');
+    }
+    if (error instanceof errors.JWTExpired) return new InvalidTokenError(realm, 'The access token expired');
+    if (error instanceof ClaimTypeError) return new InvalidTokenError(realm, 'The access token has a malformed claim');
+    // Whatever else went wrong while reading the token, it is not a token we can trust.
+    return new InvalidTokenError(realm, 'The access token is invalid');
+  }
+
+  private jwksIsEmpty(): boolean {
+    return (this.jwks.jwks()?.keys.length ?? 0) === 0;
+  }
+
+  private readonly getKey: JWTVerifyGetKey = async (header, token) => {
+    try {
+      try {
+        return await this.jwks(header, token);
+      } catch (error) {
+        if (!(error instanceof errors.JWKSNoMatchingKey) || !this.refetches.take()) throw error;
+        await this.jwks.reload();
+        return await this.jwks(header, token);
+      }
+    } catch (error) {
+      // No matching key, or several: the token's fault. Anything else: fetching or reading the JWKS.
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+      throw new JwksUnavailable('JWKS unavailable', { cause: error });
+    }
+  };
+}

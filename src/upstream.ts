@@ -1,0 +1,147 @@
+import type { WorkOS } from '@workos-inc/node';
+import { ServiceUnavailableError, type UnavailableReason } from './errors.js';
+import { checkTarget, type ResourceRef } from './resource.js';
+
+/** Retry-After (s) on a 503 when the upstream gave none. */
+const DEFAULT_RETRY_AFTER_SECONDS = 2;
+/** Pauses before the retries of a transient failure: one brief retry, no more. */
+const BACKOFF_MS = [50];
+/** Answers about the request itself (unknown membership or resource, bad input): a denial, not an outage. */
+const REFUSAL_STATUSES = new Set([400, 404, 422]);
+
+/** WorkOS refused the question (404/400/422): the caller denies. */
+export class UpstreamRefusal extends Error {}
+
+class DeadlineExceeded extends Error {}
+
+type Failure =
+  | { kind: 'refused' }
+  | { kind: 'transient'; reason: UnavailableReason; retryAfterMs?: number }
+  | { kind: 'fatal'; reason: UnavailableReason };
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function classify(error: unknown): Failure {
+  const status = statusOf(error);
+  if (status === undefined) {
+    // No HTTP status: a network error (the SDK wraps it) or a body that is not JSON.
+    const malformed = (error as { name?: unknown } | null)?.name === 'ParseError';
+    return { kind: 'transient', reason: malformed ? 'malformed_response' : 'upstream' };
+  }
+  if (REFUSAL_STATUSES.has(status)) return { kind: 'refused' };
+  if (status === 429) {
+    const retryAfter = (error as { retryAfter?: unknown }).retryAfter;
+    // 429 is retried only when WorkOS says when; without Retry-After the caller gets the 503.
+    return typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0
+      ? { kind: 'transient', reason: 'rate_limited', retryAfterMs: retryAfter * 1000 }
+      : { kind: 'fatal', reason: 'rate_limited' };
+  }
+  if (status === 408 || status >= 500) return { kind: 'transient', reason: 'upstream' };
+  // 401/403 and the like: fga-guard's own API key or configuration is wrong. Fail closed.
+  return { kind: 'fatal', reason: 'upstream' };
+}
+
+function retryAfterSeconds(failure: Failure): number {
+  if (failure.kind === 'transient' && failure.retryAfterMs !== undefined) {
+    return Math.min(60, Math.max(1, Math.ceil(failure.retryAfterMs / 1000)));
+  }
+  return DEFAULT_RETRY_AFTER_SECONDS;
+}
+
+/** Settles with `promise`, or rejects at `deadline`; the loser's outcome is swallowed, never unhandled. */
+function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new DeadlineExceeded()), Math.max(0, deadline - Date.now()));
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Runs one WorkOS call so that it ends by `deadline`, retrying a transient failure briefly when
+ * the budget allows. Throws UpstreamRefusal for a refusal, ServiceUnavailableError for the rest.
+ */
+export async function callWithinBudget<T>(deadline: number, call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    let failure: Failure;
+    try {
+      return await beforeDeadline(call(), deadline);
+    } catch (error) {
+      if (error instanceof DeadlineExceeded) throw new ServiceUnavailableError(DEFAULT_RETRY_AFTER_SECONDS, 'timeout');
+      failure = classify(error);
+    }
+    if (failure.kind === 'refused') throw new UpstreamRefusal();
+    const pause = failure.kind === 'transient' ? (failure.retryAfterMs ?? BACKOFF_MS[attempt]) : undefined;
+    if (pause === undefined || Date.now() + pause >= deadline) {
+      throw new ServiceUnavailableError(retryAfterSeconds(failure), failure.reason);
+    }
+    await sleep(pause);
+  }
+}
+
+function malformed(): ServiceUnavailableError {
+  return new ServiceUnavailableError(DEFAULT_RETRY_AFTER_SECONDS, 'malformed_response');
+}
+
+/** The active membership of the user in the organization, or false when there is none. */
+export async function findActiveMembership(
+  client: WorkOS,
+  userId: string,
+  organizationId: string,
+  deadline: number,
+): Promise<string | false> {
+  let page: unknown;
+  try {
+    page = await callWithinBudget(deadline, () =>
+      client.userManagement.listOrganizationMemberships({ userId, organizationId, statuses: ['active'], limit: 1 }),
+    );
+  } catch (error) {
+    if (error instanceof UpstreamRefusal) return false;
+    throw error;
+  }
+  const data = (page as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) throw malformed();
+  const membership = data[0] as Record<string, unknown> | undefined;
+  if (membership === undefined) return false;
+  if (typeof membership.id !== 'string' || membership.id.length === 0) throw malformed();
+  // Trust only an answer about exactly this user in exactly this organization.
+  const matches =
+    membership.userId === userId && membership.organizationId === organizationId && membership.status === 'active';
+  return matches ? membership.id : false;
+}
+
+/** Asks `workos.authorization.check`; a 404 (or other refusal) is a denial. */
+export async function checkPermission(
+  client: WorkOS,
+  organizationMembershipId: string,
+  permissionSlug: string,
+  resource: ResourceRef,
+  deadline: number,
+): Promise<boolean> {
+  let answer: unknown;
+  try {
+    answer = await callWithinBudget(deadline, () =>
+      client.authorization.check({ organizationMembershipId, permissionSlug, ...checkTarget(resource) }),
+    );
+  } catch (error) {
+    if (error instanceof UpstreamRefusal) return false;
+    throw error;
+  }
+  const authorized = (answer as { authorized?: unknown } | null)?.authorized;
+  if (typeof authorized !== 'boolean') throw malformed();
+  return authorized;
+}

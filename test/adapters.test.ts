@@ -1,0 +1,229 @@
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAuthorizer, ForbiddenError, ServiceUnavailableError, type Authorizer } from '../src/index.js';
+import { createTestKit, type TestKit } from '../testing/index.js';
+import { closeServer, frameworks, type AppUnderTest, type RouteSpec } from './support/apps.js';
+import { testSeed } from './support/model.js';
+
+const routes: RouteSpec[] = [
+  { path: '/me' },
+  { path: '/billing', permission: 'billing:view' },
+  { path: '/workspaces/:id', permission: 'workspace:view', resource: (id) => ({ type: 'workspace', externalId: id }) },
+  { path: '/projects/:id', method: 'patch', permission: 'project:edit', resource: (id) => ({ type: 'project', externalId: id }) },
+  { path: '/apps/:id/deploy', permission: 'app:deploy', resource: async (id) => ({ type: 'app', externalId: id }) },
+  { path: '/stored/ws1', permission: 'project:edit', resource: { id: 'authz_resource_ws1' } },
+  { path: '/fixed/p-1', permission: 'project:edit', resource: { type: 'project', externalId: 'p-1' } },
+  { path: '/broken/:id', permission: 'project:edit', resolverThrows: true },
+  { path: '/passing/:id', permission: 'project:edit', resource: (id) => ({ type: 'project', externalId: id }), onError: 'pass' },
+  { path: '/passing-auth', onError: 'pass' },
+  { path: '/cors/:id', method: 'options', permission: 'project:edit', resource: (id) => ({ type: 'project', externalId: id }), allowPreflight: true },
+];
+
+describe.each(frameworks)('$name adapter', ({ build }) => {
+  let kit: TestKit;
+  let authz: Authorizer;
+  let app: AppUnderTest;
+
+  beforeAll(async () => {
+    kit = await createTestKit({ seed: testSeed });
+    authz = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId, cache: { ttl: 60_000, negativeTtl: 60_000, max: 100 } });
+    app = build(authz, routes);
+  });
+  afterAll(async () => {
+    await closeServer(app.server);
+    await kit.close();
+  });
+  beforeEach(() => {
+    kit.clearFaults();
+    kit.resetCalls();
+    authz.clearCache();
+    app.handledErrors.length = 0;
+    app.resolverCalls.count = 0;
+  });
+
+  const alice = () => kit.mintToken({ user: 'user_alice', organization: 'org_acme' });
+  const bob = () => kit.mintToken({ user: 'user_bob', organization: 'org_acme' });
+  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+  describe('step 1: the bearer token', () => {
+    it('answers 401 with a bare Bearer challenge when there is no Authorization header', async () => {
+      const res = await request(app.server).get('/me');
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+      expect(res.body).toEqual({ error: 'unauthorized', message: 'Authentication required' });
+      expect(res.headers['cache-control']).toBe('no-store');
+    });
+
+    it('treats another scheme as no credentials (401, no error code)', async () => {
+      const res = await request(app.server).get('/me').set('Authorization', 'Basic dXNlcjpwYXNz');
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+    });
+
+    it('answers 400 invalid_request for an empty bearer and for two tokens', async () => {
+      for (const header of ['Bearer', 'Bearer   ', `Bearer ${alice()} ${alice()}`]) {
+        const res = await request(app.server).get('/me').set('Authorization', header);
+        expect(res.status, header).toBe(400);
+        expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="api", error="invalid_request"/);
+      }
+    });
+
+    it('accepts the scheme in any case and ignores ?access_token=', async () => {
+      const ok = await request(app.server).get('/me').set('Authorization', `bearer ${alice()}`);
+      expect(ok.status).toBe(200);
+      expect(ok.body.auth).toEqual({ userId: 'user_alice', organizationId: 'org_acme', permissions: ['workspace:view'] });
+      const query = await request(app.server).get(`/me?access_token=${alice()}`);
+      expect(query.status).toBe(401);
+    });
+  });
+
+  describe('step 2: verification', () => {
+    it('answers 401 invalid_token for a token that does not verify', async () => {
+      const expired = kit.mintToken({ user: 'user_alice', organization: 'org_acme', expiresIn: -60 });
+      for (const token of ['not-a-jwt', expired, `${alice()}x`]) {
+        const res = await request(app.server).get('/me').set(bearer(token));
+        expect(res.status).toBe(401);
+        expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="api", error="invalid_token", error_description="[^"]+"$/);
+        expect(res.body.error).toBe('invalid_token');
+        expect(JSON.stringify(res.body)).not.toContain(token);
+      }
+      expect(kit.calls('check')).toBe(0);
+    });
+
+    it('answers 503 with Retry-After, never 401, when the JWKS cannot be fetched', async () => {
+      const fresh = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId });
+      const freshApp = build(fresh, [{ path: '/me' }]);
+      try {
+        kit.inject('jwks', { status: 500 });
+        const down = await request(freshApp.server).get('/me').set(bearer(alice()));
+        expect(down.status).toBe(503);
+        expect(down.headers['retry-after']).toMatch(/^\d+$/);
+        expect(down.body.error).toBe('unavailable');
+        kit.clearFaults();
+        const back = await request(freshApp.server).get('/me').set(bearer(alice()));
+        expect(back.status).toBe(200);
+      } finally {
+        await closeServer(freshApp.server);
+      }
+    });
+  });
+
+  describe('step 3: permissions in the token', () => {
+    it('allows from the token alone: no API call, the resolver is not even run', async () => {
+      const token = kit.mintToken({ user: 'user_bob', organization: 'org_acme', permissions: ['project:edit'] });
+      const res = await request(app.server).patch('/projects/p-1').set(bearer(token));
+      expect(res.status).toBe(200);
+      expect(res.body.source).toBe('token');
+      expect(kit.calls()).toBe(0);
+      expect(app.resolverCalls.count).toBe(0);
+    });
+
+    it('matches permissions exactly: look-alikes do not grant', async () => {
+      const token = kit.mintToken({ user: 'user_bob', organization: 'org_acme', permissions: ['billing:view:x', 'billing', 'Billing:view'] });
+      const res = await request(app.server).get('/billing').set(bearer(token));
+      expect(res.status).toBe(403);
+    });
+  });
+
+  describe('step 4: no resource', () => {
+    it('answers 403 with the permission when the token lacks it and the route names no resource', async () => {
+      const res = await request(app.server).get('/billing').set(bearer(alice()));
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({ error: 'forbidden', message: 'Permission denied', permission: 'billing:view' });
+      expect(res.headers['www-authenticate']).toContain('error="insufficient_scope"');
+      expect(kit.calls()).toBe(0);
+    });
+  });
+
+  describe('steps 5–8: FGA check', () => {
+    it('allows a permission inherited from a role on an ancestor (workspace → project → app)', async () => {
+      const project = await request(app.server).patch('/projects/p-1').set(bearer(alice()));
+      expect(project.status).toBe(200);
+      expect(project.body.source).toBe('api');
+      const deploy = await request(app.server).get('/apps/a-1/deploy').set(bearer(alice()));
+      expect(deploy.status).toBe(200);
+    });
+
+    it('denies a member without the role, and another organization', async () => {
+      expect((await request(app.server).patch('/projects/p-1').set(bearer(bob()))).status).toBe(403);
+      const carol = kit.mintToken({ user: 'user_carol', organization: 'org_globex' });
+      expect((await request(app.server).patch('/projects/p-1').set(bearer(carol))).status).toBe(403);
+      expect((await request(app.server).patch('/projects/p-2').set(bearer(carol))).status).toBe(200);
+    });
+
+    it('looks the membership up once, then serves the decision from the cache', async () => {
+      await request(app.server).patch('/projects/p-1').set(bearer(alice()));
+      const again = await request(app.server).patch('/projects/p-1').set(bearer(alice()));
+      expect(again.status).toBe(200);
+      expect(again.body.source).toBe('cache');
+      expect(kit.calls('listOrganizationMemberships')).toBe(1);
+      expect(kit.calls('check')).toBe(1);
+    });
+
+    it('uses the membership claim when the token carries one (no lookup)', async () => {
+      const token = kit.mintToken({ user: 'user_alice', organization: 'org_acme', membership: 'om_alice' });
+      expect((await request(app.server).patch('/projects/p-1').set(bearer(token))).status).toBe(200);
+      expect(kit.calls('listOrganizationMemberships')).toBe(0);
+      expect(kit.calls('check')).toBe(1);
+    });
+
+    it('denies an inactive membership', async () => {
+      const dan = kit.mintToken({ user: 'user_dan', organization: 'org_acme', membership: 'om_dan' });
+      expect((await request(app.server).patch('/projects/p-1').set(bearer(dan))).status).toBe(403);
+    });
+
+    it('checks stored resource ids and fixed references', async () => {
+      expect((await request(app.server).get('/stored/ws1').set(bearer(alice()))).status).toBe(200);
+      expect((await request(app.server).get('/fixed/p-1').set(bearer(alice()))).status).toBe(200);
+      expect((await request(app.server).get('/stored/ws1').set(bearer(bob()))).status).toBe(403);
+    });
+
+    it('answers 403, not 404, for a resource WorkOS does not know', async () => {
+      const res = await request(app.server).patch('/projects/no-such-project').set(bearer(alice()));
+      expect(res.status).toBe(403);
+      expect(res.body.error).toBe('forbidden');
+    });
+
+    it('answers 503 with Retry-After when the check API fails, and recovers when it clears', async () => {
+      kit.inject('check', { status: 500 });
+      const down = await request(app.server).patch('/projects/p-1').set(bearer(alice()));
+      expect(down.status).toBe(503);
+      expect(down.headers['retry-after']).toMatch(/^\d+$/);
+      expect(down.body).toEqual({ error: 'unavailable', message: 'Authorization is temporarily unavailable' });
+      kit.clearFaults();
+      expect((await request(app.server).patch('/projects/p-1').set(bearer(alice()))).status).toBe(200);
+    });
+  });
+
+  describe('errors for the application', () => {
+    it('hands a throwing resolver to the framework error handling', async () => {
+      const res = await request(app.server).get('/broken/p-1').set(bearer(alice()));
+      expect(res.status).toBe(500);
+      expect(res.body.handledBy).toBe('app');
+      expect((app.handledErrors[0] as Error).message).toBe('resolver exploded');
+    });
+
+    it('passes its own errors on when asked to, with status and headers set', async () => {
+      const denied = await request(app.server).get('/passing/p-1').set(bearer(bob()));
+      expect(denied.status).toBe(403);
+      expect(denied.body.handledBy).toBe('app');
+      expect(app.handledErrors[0]).toBeInstanceOf(ForbiddenError);
+      const unauthenticated = await request(app.server).get('/passing-auth');
+      expect(unauthenticated.status).toBe(401);
+      kit.inject('check', { status: 503 });
+      await request(app.server).get('/passing/p-1').set(bearer(alice()));
+      expect(app.handledErrors.at(-1)).toBeInstanceOf(ServiceUnavailableError);
+    });
+
+    it('lets a CORS preflight through untouched when allowed', async () => {
+      const res = await request(app.server)
+        .options('/cors/p-1')
+        .set('Origin', 'https://app.example')
+        .set('Access-Control-Request-Method', 'PATCH');
+      expect(res.status).toBe(200);
+      expect(res.body.auth.userId).toBeUndefined();
+      const plain = await request(app.server).options('/cors/p-1');
+      expect(plain.status).toBe(401);
+    });
+  });
+});

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import { createTestKit, demoSeed, type TestKit } from '../../testing/index.js';
+
+let kit: TestKit;
+beforeAll(async () => {
+  kit = await createTestKit({ seed: demoSeed });
+});
+afterAll(() => kit.close());
+
+/** A fresh JWKS client each time, so a rotation is seen without waiting for jose's cool-down. */
+const verify = (token: string) => jwtVerify(token, createRemoteJWKSet(new URL(kit.jwksUrl)), { issuer: kit.issuer });
+
+describe('mintToken', () => {
+  it('mints an AuthKit-shaped RS256 token that verifies against the JWKS', async () => {
+    const token = kit.mintToken({ user: 'user_alice', organization: 'org_acme', membership: 'om_alice' });
+    const { payload, protectedHeader } = await verify(token);
+    expect(protectedHeader).toMatchObject({ alg: 'RS256', typ: 'JWT' });
+    expect(payload).toMatchObject({
+      iss: kit.issuer,
+      sub: 'user_alice',
+      org_id: 'org_acme',
+      role: 'member',
+      roles: ['member'],
+      permissions: ['workspace:view'],
+      organization_membership_id: 'om_alice',
+    });
+    expect(payload.sid).toMatch(/^session_/);
+    expect(typeof payload.jti).toBe('string');
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(300);
+  });
+
+  it('takes role, permissions, lifetime and extra claims; undefined claims are removed', async () => {
+    const token = kit.mintToken({
+      user: 'user_zed',
+      organization: 'org_acme',
+      role: 'admin',
+      expiresIn: 60,
+      sessionId: 'session_fixed',
+      claims: { feature_flags: ['beta'], jti: undefined },
+    });
+    const { payload } = await verify(token);
+    expect(payload).toMatchObject({ role: 'admin', permissions: ['workspace:view', 'project:edit', 'project:view', 'billing:view'], sid: 'session_fixed', feature_flags: ['beta'] });
+    expect(payload).not.toHaveProperty('jti');
+    expect(payload).not.toHaveProperty('organization_membership_id');
+
+    const unknown = await verify(kit.mintToken({ user: 'user_zed', organization: 'org_nowhere' }));
+    expect(unknown.payload).not.toHaveProperty('role');
+    expect(unknown.payload.permissions).toEqual([]);
+  });
+
+  it('mints expired tokens on request', async () => {
+    const token = kit.mintToken({ user: 'user_alice', organization: 'org_acme', expiresIn: -10 });
+    await expect(verify(token)).rejects.toBeInstanceOf(errors.JWTExpired);
+  });
+});
+
+describe('signToken and key rotation', () => {
+  it('signs arbitrary payloads; header overrides apply', async () => {
+    const token = kit.signToken({ iss: kit.issuer, sub: 'user_x' }, { kid: undefined, typ: 'at+jwt' });
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'RS256', typ: 'at+jwt' });
+  });
+
+  it('rotates keys, keeping the previous one unless told otherwise', async () => {
+    const before = kit.mintToken({ user: 'user_alice', organization: 'org_acme' });
+    const oldKid = decodeProtectedHeader(before).kid;
+    const newKid = kit.rotateKeys();
+    expect(newKid).not.toBe(oldKid);
+    const after = kit.mintToken({ user: 'user_alice', organization: 'org_acme' });
+    expect(decodeProtectedHeader(after).kid).toBe(newKid);
+    await verify(before);
+    await verify(after);
+
+    kit.rotateKeys({ keepPrevious: false });
+    await expect(verify(after)).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    const jwks = (await (await fetch(kit.jwksUrl)).json()) as { keys: Array<{ kid: string; alg: string; use: string }> };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).toMatchObject({ alg: 'RS256', use: 'sig', kty: 'RSA' });
+  });
+
+  it('the SDK finds the JWKS at the kit', () => {
+    expect(kit.workos().userManagement.getJwksUrl(kit.clientId)).toBe(kit.jwksUrl);
+  });
+});

@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import type {
+  AssignmentRecord,
+  MembershipRecord,
+  PermissionRecord,
+  ResourceRecord,
+  RoleRecord,
+} from './model.js';
+
+/** An API error as WorkOS sends it: `{ code, message }` (+ `errors` for field validation). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly errors?: ReadonlyArray<{ field: string; code: string }>,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  toBody(): Record<string, unknown> {
+    return this.errors ? { code: this.code, message: this.message, errors: this.errors } : { code: this.code, message: this.message };
+  }
+}
+
+export function notFound(what: string): ApiError {
+  return new ApiError(404, 'entity_not_found', `${what} not found.`);
+}
+
+export function unprocessable(code: string, message: string): ApiError {
+  return new ApiError(422, code, message);
+}
+
+export function invalidParameter(field: string, problem: 'required' | 'invalid', message: string): ApiError {
+  return new ApiError(422, 'invalid_request_parameters', message, [{ field, code: `${field}_${problem}` }]);
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** WorkOS-style id: `<prefix>_` + a ULID (time-ordered, Crockford base32). */
+export function generateId(prefix: string): string {
+  let time = Date.now();
+  let timePart = '';
+  for (let i = 0; i < 10; i++) {
+    timePart = CROCKFORD.charAt(time % 32) + timePart;
+    time = Math.floor(time / 32);
+  }
+  const randomPart = Array.from(randomBytes(16), (byte) => CROCKFORD.charAt(byte % 32)).join('');
+  return `${prefix}_${timePart}${randomPart}`;
+}
+
+export const ORGANIZATION_LEVEL_TYPE = 'organization';
+
+export function serializeResource(resource: ResourceRecord) {
+  return {
+    object: 'authorization_resource',
+    id: resource.id,
+    external_id: resource.externalId,
+    name: resource.name,
+    description: resource.description,
+    resource_type_slug: resource.resourceTypeSlug,
+    organization_id: resource.organizationId,
+    parent_resource_id: resource.parentResourceId,
+    created_at: resource.createdAt,
+    updated_at: resource.updatedAt,
+  };
+}
+
+export function serializeRole(role: RoleRecord) {
+  return {
+    object: 'role',
+    id: role.id,
+    name: role.name,
+    slug: role.slug,
+    description: role.description,
+    permissions: [...role.permissions],
+    resource_type_slug: role.resourceTypeSlug ?? ORGANIZATION_LEVEL_TYPE,
+    type: role.organizationId ? 'OrganizationRole' : 'EnvironmentRole',
+    created_at: role.createdAt,
+    updated_at: role.updatedAt,
+  };
+}
+
+export function serializePermission(permission: PermissionRecord) {
+  return {
+    object: 'permission',
+    id: permission.id,
+    slug: permission.slug,
+    name: permission.name,
+    description: permission.description,
+    resource_type_slug: permission.resourceTypeSlug ?? ORGANIZATION_LEVEL_TYPE,
+    system: false,
+    created_at: permission.createdAt,
+    updated_at: permission.updatedAt,
+  };
+}
+
+/** The membership as the authorization discovery endpoints return it (no role, no organization name). */
+export function serializeAuthorizationMembership(membership: MembershipRecord) {
+  return {
+    object: 'organization_membership',
+    id: membership.id,
+    user_id: membership.userId,
+    organization_id: membership.organizationId,
+    status: membership.status,
+    directory_managed: false,
+    custom_attributes: {},
+    created_at: membership.createdAt,
+    updated_at: membership.updatedAt,
+  };
+}
+
+/** The membership as `/user_management/organization_memberships` returns it. */
+export function serializeMembership(membership: MembershipRecord, organizationName: string) {
+  return {
+    ...serializeAuthorizationMembership(membership),
+    organization_name: organizationName,
+    role: { slug: membership.roleSlug },
+    roles: [{ slug: membership.roleSlug }],
+  };
+}
+
+export function serializeAssignment(assignment: AssignmentRecord, resource: ResourceRecord) {
+  return {
+    object: 'role_assignment',
+    id: assignment.id,
+    organization_membership_id: assignment.membershipId,
+    role: { slug: assignment.roleSlug },
+    resource: {
+      id: resource.id,
+      external_id: resource.externalId,
+      resource_type_slug: resource.resourceTypeSlug,
+    },
+    source: { type: 'direct', group_role_assignment_id: null },
+    created_at: assignment.createdAt,
+    updated_at: assignment.updatedAt,
+  };
+}
+
+export interface PageQuery {
+  limit?: string | null;
+  before?: string | null;
+  after?: string | null;
+  order?: string | null;
+}
+
+const DEFAULT_PAGE_SIZE = 10;
+const MAX_PAGE_SIZE = 100;
+
+/**
+ * One page of `items` (given in creation order) as a WorkOS list. Cursors are item ids; `sequenceOf`
+ * gives the creation position of any id ever issued, so a cursor stays valid after its item is deleted.
+ */
+export function paginate<T extends { id: string }>(
+  items: readonly T[],
+  query: PageQuery,
+  sequenceOf: (id: string) => number | undefined,
+  serialize: (item: T) => unknown,
+) {
+  const limit = query.limit == null ? DEFAULT_PAGE_SIZE : Number(query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw invalidParameter('limit', 'invalid', `limit must be an integer between 1 and ${MAX_PAGE_SIZE}.`);
+  }
+  const order = query.order ?? 'desc';
+  if (order !== 'asc' && order !== 'desc') throw invalidParameter('order', 'invalid', 'order must be asc or desc.');
+  const ordered = order === 'asc' ? [...items] : [...items].reverse();
+  const position = (id: string) => sequenceOf(id) ?? Number.NaN;
+  // "a comes later than b in the requested order"
+  const isLater = (a: number, b: number) => (order === 'asc' ? a > b : a < b);
+
+  let page: T[];
+  if (query.after) {
+    const cursor = position(query.after);
+    page = ordered.filter((item) => isLater(position(item.id), cursor)).slice(0, limit);
+  } else if (query.before) {
+    const cursor = position(query.before);
+    page = ordered.filter((item) => isLater(cursor, position(item.id))).slice(-limit);
+  } else {
+    page = ordered.slice(0, limit);
+  }
+  const first = page[0];
+  const last = page[page.length - 1];
+  const hasEarlier = first !== undefined && ordered.indexOf(first) > 0;
+  const hasLater = last !== undefined && ordered.indexOf(last) < ordered.length - 1;
+  return {
+    object: 'list',
+    data: page.map(serialize),
+    list_metadata: { before: hasEarlier ? first.id : null, after: hasLater ? last.id : null },
+  };
+}
