@@ -1,6 +1,8 @@
 import Router from '@koa/router';
 import express from 'express';
+import express4 from 'express4';
 import Koa from 'koa';
+import Koa2 from 'koa2';
 import type { Server } from 'node:http';
 import * as expressGuard from '../../adapters/express.js';
 import * as koaGuard from '../../adapters/koa.js';
@@ -35,8 +37,8 @@ function echo(auth: Principal | undefined) {
   return { userId: auth?.userId, organizationId: auth?.organizationId, permissions: auth?.permissions };
 }
 
-export function buildExpressApp(authz: Authorizer, routes: RouteSpec[]): AppUnderTest {
-  const app = express();
+export function buildExpressApp(authz: Authorizer, routes: RouteSpec[], createApp = express): AppUnderTest {
+  const app = createApp();
   const handledErrors: unknown[] = [];
   const resolverCalls = { count: 0 };
   for (const route of routes) {
@@ -59,8 +61,8 @@ export function buildExpressApp(authz: Authorizer, routes: RouteSpec[]): AppUnde
   return { framework: 'express', server: app.listen(0, '127.0.0.1'), handledErrors, resolverCalls };
 }
 
-export function buildKoaApp(authz: Authorizer, routes: RouteSpec[]): AppUnderTest {
-  const app = new Koa();
+export function buildKoaApp(authz: Authorizer, routes: RouteSpec[], KoaApp = Koa): AppUnderTest {
+  const app = new KoaApp();
   const router = new Router();
   const handledErrors: unknown[] = [];
   const resolverCalls = { count: 0 };
@@ -106,8 +108,10 @@ function resolverFor<Context>(
 }
 
 export const frameworks = [
-  { name: 'express', build: buildExpressApp },
-  { name: 'koa', build: buildKoaApp },
+  { name: 'express 5', build: buildExpressApp },
+  { name: 'express 4', build: (authz: Authorizer, routes: RouteSpec[]) => buildExpressApp(authz, routes, express4) },
+  { name: 'koa 3', build: buildKoaApp },
+  { name: 'koa 2', build: (authz: Authorizer, routes: RouteSpec[]) => buildKoaApp(authz, routes, Koa2) },
 ] as const;
 
 export function closeServer(server: Server): Promise<void> {
