@@ -1,10 +1,10 @@
 // Express 4 and Koa 2 are installed under aliases to run the adapter suite on them too; their
 // APIs used here match the current majors' types.
 declare module 'express4' {
-  import express = require('express');
-  export = express;
+  import express from 'express';
+  export default express;
 }
 declare module 'koa2' {
-  import Koa = require('koa');
-  export = Koa;
+  import Koa from 'koa';
+  export default Koa;
 }
