@@ -16,6 +16,11 @@ export abstract class FgaGuardError extends Error {
     this.name = new.target.name;
     this.headers = Object.freeze({ ...headers });
   }
+
+  /** The same as `status`, for error handlers that read `statusCode`. */
+  get statusCode(): number {
+    return this.status;
+  }
 }
 
 /** Characters RFC 6750 §3 allows inside a quoted auth-param value (no `"`, no `\`, no CR/LF). */
