@@ -4,7 +4,7 @@ import { resolveConfig, type AuthorizerOptions, type ResolvedConfig } from './co
 import { assertPermission, type Decision, type DenialReason, type ResourceResolver } from './decision.js';
 import { ForbiddenError } from './errors.js';
 import { cacheKey, resourceKey, validateResource, type ResourceRef } from './resource.js';
-import { extractBearerToken, TokenVerifier } from './token.js';
+import { assertSingleToken, bearerCredentials, TokenVerifier } from './token.js';
 import { checkPermission, findActiveMembership } from './upstream.js';
 
 export interface Authorizer {
@@ -27,7 +27,18 @@ export interface Authorizer {
   ): Promise<{ principal: Principal; decision: Decision }>;
   /** Forget remembered decisions and memberships (e.g. after a role change). */
   clearCache(): void;
+  /** How many entries each cache holds right now (for monitoring; each stays within its `max`). */
+  cacheStats(): CacheStats;
   readonly realm: string;
+}
+
+export interface CacheStats {
+  /** Remembered check answers (at most `cache.max`). */
+  readonly decisions: number;
+  /** Remembered membership lookups (at most `cache.max`). */
+  readonly memberships: number;
+  /** Remembered verified tokens (at most `tokenCacheMax`). */
+  readonly tokens: number;
 }
 
 export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
@@ -43,13 +54,18 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     started: number,
     outcome: Pick<Decision, 'allowed' | 'source'> & { resource?: ResourceRef; membership?: string; reason?: DenialReason },
   ): Decision {
-    const decision: Decision = {
-      ...outcome,
+    // Built field by field: an object spread here is a measurable share of a cached decision.
+    const decision: Mutable<Decision> = {
+      allowed: outcome.allowed,
+      source: outcome.source,
       permission,
       userId: principal.userId,
       organizationId: principal.organizationId,
       latency: performance.now() - started,
     };
+    if (outcome.resource !== undefined) decision.resource = outcome.resource;
+    if (outcome.membership !== undefined) decision.membership = outcome.membership;
+    if (outcome.reason !== undefined) decision.reason = outcome.reason;
     if (config.onDecision) {
       try {
         config.onDecision(decision);
@@ -130,12 +146,13 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     return finish(principal, permission, started, decisionOutcome(allowed, 'api', resource, membership));
   }
 
-  const authenticate = (authorization: string | undefined): Promise<Principal> => {
-    try {
-      return verifier.verify(extractBearerToken(authorization, config.realm, config.maxTokenLength));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  /** Steps 1–2. A token verified before is answered from memory, before any other work on it. */
+  const authenticate = async (authorization: string | undefined): Promise<Principal> => {
+    const token = bearerCredentials(authorization, config.realm);
+    const remembered = verifier.remembered(token);
+    if (remembered) return remembered;
+    assertSingleToken(token, config.realm, config.maxTokenLength);
+    return verifier.verify(token);
   };
 
   return {
@@ -163,8 +180,13 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       decisions.clear();
       memberships.clear();
     },
+    cacheStats() {
+      return { decisions: decisions.size, memberships: memberships.size, tokens: verifier.cachedTokens };
+    },
   };
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function ttlFor(config: ResolvedConfig, positive: boolean): number {
   if (config.cache === false) return 0;

@@ -4,26 +4,52 @@ import { ClaimTypeError, principalFromClaims, type Principal } from './claims.js
 import type { ResolvedConfig } from './config.js';
 import { InvalidRequestError, InvalidTokenError, ServiceUnavailableError, UnauthorizedError } from './errors.js';
 
-const AUTH_SCHEME = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:[ \t]+(.*))?$/s;
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 const JWKS_MAX_AGE_MS = 10 * 60_000;
 const JWKS_RETRY_AFTER_SECONDS = 5;
 
+const isHttpWhitespace = (code: number) => code === 0x20 || code === 0x09;
+
 /**
- * Step 1 of the decision: the token from `Authorization: Bearer <token>` and nowhere else.
- * No header, or another scheme → 401 without an error code (RFC 6750 §3.1); an empty bearer or
- * more than one token → 400 invalid_request; a token that cannot be a JWT → 401 invalid_token.
+ * Only SP and HTAB separate things in a header (RFC 9110 §5.6.3); other Unicode spaces are just
+ * invalid bytes. A loop, not a regex: `[ \t]+$` backtracks quadratically on long runs of spaces.
  */
-export function extractBearerToken(header: string | undefined, realm: string, maxTokenLength: number): string {
+function trimHttpWhitespace(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && isHttpWhitespace(value.charCodeAt(start))) start++;
+  while (end > start && isHttpWhitespace(value.charCodeAt(end - 1))) end--;
+  return value.slice(start, end);
+}
+
+/** `bearer` in any case, then the end or whitespace: the scheme of RFC 6750 §2.1. */
+function hasBearerScheme(value: string): boolean {
+  return (
+    value.length >= 6 &&
+    value.slice(0, 6).toLowerCase() === 'bearer' &&
+    (value.length === 6 || isHttpWhitespace(value.charCodeAt(6)))
+  );
+}
+
+/**
+ * Step 1 of the decision: what follows `Authorization: Bearer`, and nothing from anywhere else.
+ * No header, or another scheme → 401 without an error code (RFC 6750 §3.1); an empty bearer → 400.
+ * The credentials are not checked yet (see assertSingleToken): a remembered token skips that.
+ */
+export function bearerCredentials(header: string | undefined, realm: string): string {
   if (typeof header !== 'string' || header.length === 0) throw new UnauthorizedError(realm);
-  const match = AUTH_SCHEME.exec(header.trim());
-  if (!match || match[1]!.toLowerCase() !== 'bearer') throw new UnauthorizedError(realm);
-  const credentials = match[2]?.trim() ?? '';
+  const value = trimHttpWhitespace(header);
+  if (!hasBearerScheme(value)) throw new UnauthorizedError(realm);
+  const credentials = trimHttpWhitespace(value.slice(6));
   if (credentials.length === 0) throw new InvalidRequestError(realm, 'The bearer token is missing');
-  if (/\s/.test(credentials)) throw new InvalidRequestError(realm, 'Only one bearer token is allowed');
+  return credentials;
+}
+
+/** More than one token → 400 invalid_request; a string that cannot be a JWT → 401 invalid_token. */
+export function assertSingleToken(credentials: string, realm: string, maxTokenLength: number): void {
+  if (/[ \t]/.test(credentials)) throw new InvalidRequestError(realm, 'Only one bearer token is allowed');
   if (credentials.length > maxTokenLength) throw new InvalidTokenError(realm, 'The access token is too large');
   if (!TOKEN68.test(credentials)) throw new InvalidTokenError(realm, 'The access token is malformed');
-  return credentials;
 }
 
 /** The JWKS could not be fetched or read: nothing is known about the token. */
@@ -74,8 +100,20 @@ export class TokenVerifier {
     this.verified = config.tokenCacheMax > 0 ? new LRUCache({ max: config.tokenCacheMax }) : undefined;
   }
 
+  get cachedTokens(): number {
+    return this.verified?.size ?? 0;
+  }
+
+  /**
+   * The principal of a token verified before and not yet expired. Only verified tokens are
+   * remembered, so a hit is also well-formed: the syntax checks can be skipped for it.
+   */
+  remembered(token: string): Principal | undefined {
+    return this.verified?.get(token);
+  }
+
   async verify(token: string): Promise<Principal> {
-    const cached = this.verified?.get(token);
+    const cached = this.remembered(token);
     if (cached) return cached;
     const { realm, maxTokenLength } = this.config;
     if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError(realm, 'The access token is malformed');
@@ -130,7 +168,10 @@ export class TokenVerifier {
       try {
         return await this.jwks(header, token);
       } catch (error) {
-        if (!(error instanceof errors.JWKSNoMatchingKey) || !this.refetches.take()) throw error;
+        if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+        // An empty key set is an outage, like a failed fetch (which is retried on every request):
+        // asking again must not use up the allowance, or recovery would wait for its refill.
+        if (!this.jwksIsEmpty() && !this.refetches.take()) throw error;
         await this.jwks.reload();
         return await this.jwks(header, token);
       }

@@ -24,21 +24,38 @@ function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
+/** The SDK's error for a body that is not JSON; it keeps the status and headers as raw fields. */
+interface ParseError {
+  name: 'ParseError';
+  rawStatus?: unknown;
+  rawHeaders?: { get?: (name: string) => string | null };
+}
+
+function isParseError(error: unknown): error is ParseError {
+  return (error as { name?: unknown } | null)?.name === 'ParseError';
+}
+
+/** 429 is retried only when WorkOS says when; without Retry-After the caller gets the 503. */
+function rateLimited(retryAfter: unknown): Failure {
+  return typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0
+    ? { kind: 'transient', reason: 'rate_limited', retryAfterMs: retryAfter * 1000 }
+    : { kind: 'fatal', reason: 'rate_limited' };
+}
+
 function classify(error: unknown): Failure {
+  // A body that is not JSON; on an error status the SDK wraps the ParseError in a plain Error.
+  const parseError = [error, (error as { cause?: unknown } | null)?.cause].find(isParseError);
+  if (parseError) {
+    // A proxy's HTML 429 page is still a rate limit, with its Retry-After.
+    if (parseError.rawStatus !== 429) return { kind: 'transient', reason: 'malformed_response' };
+    const header = typeof parseError.rawHeaders?.get === 'function' ? parseError.rawHeaders.get('Retry-After') : null;
+    return rateLimited(header ? Number(header) : undefined);
+  }
   const status = statusOf(error);
-  if (status === undefined) {
-    // No HTTP status: a network error (the SDK wraps it) or a body that is not JSON.
-    const malformed = (error as { name?: unknown } | null)?.name === 'ParseError';
-    return { kind: 'transient', reason: malformed ? 'malformed_response' : 'upstream' };
-  }
+  // No HTTP status: a network error (the SDK wraps it).
+  if (status === undefined) return { kind: 'transient', reason: 'upstream' };
   if (REFUSAL_STATUSES.has(status)) return { kind: 'refused' };
-  if (status === 429) {
-    const retryAfter = (error as { retryAfter?: unknown }).retryAfter;
-    // 429 is retried only when WorkOS says when; without Retry-After the caller gets the 503.
-    return typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0
-      ? { kind: 'transient', reason: 'rate_limited', retryAfterMs: retryAfter * 1000 }
-      : { kind: 'fatal', reason: 'rate_limited' };
-  }
+  if (status === 429) return rateLimited((error as { retryAfter?: unknown }).retryAfter);
   if (status === 408 || status >= 500) return { kind: 'transient', reason: 'upstream' };
   // 401/403 and the like: fga-guard's own API key or configuration is wrong. Fail closed.
   return { kind: 'fatal', reason: 'upstream' };
