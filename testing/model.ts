@@ -123,6 +123,8 @@ interface ModelState {
   /** Keyed by slug. */
   permissions: Map<string, PermissionRecord>;
   resources: Map<string, ResourceRecord>;
+  /** Resource id by {@link externalKey}: checks by external id are the common case. */
+  resourceIdsByExternalKey: Map<string, string>;
   assignments: Map<string, AssignmentRecord>;
   /** Creation position of every id ever issued (list order and cursors). */
   sequence: Map<string, number>;
@@ -138,6 +140,7 @@ function emptyState(): ModelState {
     roles: new Map(),
     permissions: new Map(),
     resources: new Map(),
+    resourceIdsByExternalKey: new Map(),
     assignments: new Map(),
     sequence: new Map(),
     nextSequence: 0,
@@ -145,6 +148,9 @@ function emptyState(): ModelState {
 }
 
 const roleKey = (organizationId: string | null, slug: string) => `${organizationId ?? '*'}/${slug}`;
+
+const externalKey = (organizationId: string, typeSlug: string, externalId: string) =>
+  JSON.stringify([organizationId, typeSlug, externalId]);
 
 const describeRef = (ref: ResourceRef) => ('id' in ref ? ref.id : `${ref.typeSlug}/${ref.externalId}`);
 
@@ -454,14 +460,14 @@ export class FgaModel {
       parentResourceId: parent?.id ?? null,
       ...timestamps(),
     };
-    return this.insert(this.state.resources, record, 'Resource');
+    this.insert(this.state.resources, record, 'Resource');
+    this.state.resourceIdsByExternalKey.set(externalKey(record.organizationId, record.resourceTypeSlug, record.externalId), record.id);
+    return record;
   }
 
   private findResource(ref: ResourceRef): ResourceRecord | undefined {
-    if ('id' in ref) return this.state.resources.get(ref.id);
-    return [...this.state.resources.values()].find(
-      (r) => r.organizationId === ref.organizationId && r.resourceTypeSlug === ref.typeSlug && r.externalId === ref.externalId,
-    );
+    const id = 'id' in ref ? ref.id : this.state.resourceIdsByExternalKey.get(externalKey(ref.organizationId, ref.typeSlug, ref.externalId));
+    return id === undefined ? undefined : this.state.resources.get(id);
   }
 
   getResource(ref: ResourceRef): ResourceRecord {
@@ -490,7 +496,10 @@ export class FgaModel {
       );
     }
     doomedAssignments.forEach((a) => this.state.assignments.delete(a.id));
-    doomedIds.forEach((id) => this.state.resources.delete(id));
+    for (const resource of doomed) {
+      this.state.resources.delete(resource.id);
+      this.state.resourceIdsByExternalKey.delete(externalKey(resource.organizationId, resource.resourceTypeSlug, resource.externalId));
+    }
   }
 
   listResources(filter: ResourceFilter): ResourceRecord[] {

@@ -1,0 +1,221 @@
+/** Tables, ratios and targets: printed, and written to bench/results/latest.{json,md}. */
+import { cpus, availableParallelism, totalmem, type as osType, release } from 'node:os';
+import { readFileSync } from 'node:fs';
+import type { CoalescingResult } from './coalescing.js';
+import type { LoadOptions, LoadResult } from './load.js';
+import type { MemoryResult } from './memory.js';
+import type { MicroResult } from './micro.js';
+import { median, SCENARIOS, type Scenario } from './shared.js';
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGB: number;
+  node: string;
+  os: string;
+}
+
+export function machine(): Machine {
+  let cpuModel = cpus()[0]?.model ?? 'unknown';
+  try {
+    cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpuModel;
+  } catch {
+    // not Linux: os.cpus() it is
+  }
+  return {
+    cpus: availableParallelism(),
+    cpuModel,
+    memoryGB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${osType()} ${release()}`,
+  };
+}
+
+export interface ScenarioSummary {
+  key: string;
+  label: string;
+  rounds: LoadResult[];
+  /** medians across rounds */
+  rps: number;
+  p50: number;
+  p99: number;
+  /** median over rounds of (this round's rps / the same round's bare rps, same framework) */
+  vsBare: number;
+  /** … / the same round's naive rps (Express naive) */
+  vsNaive: number;
+  /** median across rounds: µs of app-server CPU per response */
+  serverCpuUs: number;
+  /** median over rounds of (bare's server CPU/req / this one's, same framework): the throughput ratio a dedicated core would give */
+  cpuVsBare: number;
+  /** upstream `check` calls per 2xx response */
+  upstreamPerRequest: number;
+  non2xx: number;
+  errors: number;
+}
+
+export interface ColdLatency {
+  /** Sequential (unloaded) requests, ms medians. */
+  bareP50: number;
+  coldP50: number;
+  upstreamP50: number;
+  /** cold − bare − measured upstream call: what the guard adds around the upstream call. */
+  overheadP50: number;
+  /** cold − bare − the nominal 5 ms (the timer fires late, and the SDK's fetch costs, so this is larger). */
+  overNominalP50: number;
+  samples: number;
+}
+
+export interface Target {
+  name: string;
+  measured: string;
+  goal: string;
+  pass: boolean;
+}
+
+export interface Report {
+  date: string;
+  quick: boolean;
+  machine: Machine;
+  load: LoadOptions & { rounds: number; warmup: number };
+  scenarios: ScenarioSummary[];
+  cold: Record<string, ColdLatency>;
+  micro: MicroResult[];
+  coalescing: CoalescingResult;
+  memory: MemoryResult;
+  targets: Target[];
+  seconds: number;
+}
+
+export function summarize(
+  results: Map<string, LoadResult[]>,
+  upstreamCalls: Map<string, number>,
+): ScenarioSummary[] {
+  const bareOf = (scenario: Scenario) => results.get(`${scenario.framework}/bare`)!;
+  const naive = results.get('express/naive')!;
+  return SCENARIOS.map((scenario) => {
+    const rounds = results.get(scenario.key)!;
+    const ok = rounds.reduce((total, round) => total + round.ok, 0);
+    return {
+      key: scenario.key,
+      label: scenario.label,
+      rounds,
+      rps: median(rounds.map((round) => round.rps)),
+      p50: median(rounds.map((round) => round.p50)),
+      p99: median(rounds.map((round) => round.p99)),
+      vsBare: median(rounds.map((round, i) => round.rps / bareOf(scenario)[i]!.rps)),
+      vsNaive: median(rounds.map((round, i) => round.rps / naive[i]!.rps)),
+      serverCpuUs: median(rounds.map((round) => round.serverCpuUs ?? Number.NaN)),
+      cpuVsBare: median(rounds.map((round, i) => (bareOf(scenario)[i]!.serverCpuUs ?? Number.NaN) / (round.serverCpuUs ?? Number.NaN))),
+      upstreamPerRequest: (upstreamCalls.get(scenario.key) ?? 0) / Math.max(1, ok),
+      non2xx: rounds.reduce((total, round) => total + round.non2xx, 0),
+      errors: rounds.reduce((total, round) => total + round.errors, 0),
+    };
+  });
+}
+
+const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const signed = (value: number) => `${value >= 0 ? '+' : ''}${fixed(value, 1)}`;
+const thousands = (value: number) => Math.round(value).toLocaleString('en-US');
+
+export function evaluate(report: Omit<Report, 'targets' | 'seconds'>): Target[] {
+  const by = (key: string) => report.scenarios.find((scenario) => scenario.key === key)!;
+  const targets: Target[] = [];
+  const ratio = (name: string, value: number, goal: number) =>
+    targets.push({ name, measured: `${fixed(value)}×`, goal: `≥ ${goal}×`, pass: value >= goal });
+  for (const framework of ['express', 'koa']) {
+    ratio(`${framework}: token path / bare`, by(`${framework}/token`).vsBare, 0.9);
+    ratio(`${framework}: warm resource path / bare`, by(`${framework}/warm`).vsBare, 0.85);
+  }
+  ratio('express: warm resource path / naive', by('express/warm').vsNaive, 8);
+  const auth0 = by('express/auth0');
+  const tokenVsAuth0 = median(by('express/token').rounds.map((round, i) => round.rps / auth0.rounds[i]!.rps));
+  ratio('express: token path / Auth0 peer', tokenVsAuth0, 1.8);
+  for (const [key, cold] of Object.entries(report.cold)) {
+    targets.push({
+      name: `${key}: cold path adds over the upstream call (median)`,
+      measured: `${fixed(cold.overheadP50, 3)} ms`,
+      goal: '< 1 ms',
+      pass: cold.overheadP50 < 1,
+    });
+  }
+  const { coalescing, memory } = report;
+  targets.push({
+    name: `${coalescing.concurrent} concurrent identical cold checks → upstream calls`,
+    measured: String(coalescing.identicalCalls),
+    goal: '1',
+    pass: coalescing.identicalCalls === 1 && coalescing.identicalAllowed === coalescing.concurrent,
+  });
+  targets.push({
+    name: `RSS flat while checking ${thousands(memory.total)} distinct resources`,
+    measured: `${signed(memory.rssGrowthMB)} MB RSS, ${signed(memory.heapGrowthMB)} MB heap (2nd half max − 1st half max)`,
+    goal: '< 16 MB RSS, < 4 MB heap',
+    pass: memory.flat,
+  });
+  return targets;
+}
+
+function table(headers: string[], rows: string[][], align: ('l' | 'r')[]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(headers), line(align.map((a) => (a === 'r' ? '---:' : '---'))), ...rows.map(line)].join('\n');
+}
+
+export function markdown(report: Report): string {
+  const { machine: m, load } = report;
+  const out: string[] = [];
+  out.push(`Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGB} GB, Node ${m.node}, ${m.os}.`);
+  out.push(
+    `Load: autocannon, ${load.connections} connections, pipelining ${load.pipelining}, ${load.rounds} interleaved round(s) of ${load.duration} s per scenario ` +
+      `(after ${load.warmup} s of warm-up each); medians across rounds. Ratios are medians of per-round ratios.${report.quick ? ' **Quick run.**' : ''}`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['scenario', 'req/s', 'p50 ms', 'p99 ms', '× bare', '× naive', 'server CPU µs/req', 'bare CPU ÷ this', 'upstream calls/req'],
+      report.scenarios.map((s) => [
+        `${s.key}: ${s.label}`,
+        thousands(s.rps),
+        fixed(s.p50),
+        fixed(s.p99),
+        fixed(s.vsBare),
+        fixed(s.vsNaive, 1),
+        fixed(s.serverCpuUs, 0),
+        fixed(s.cpuVsBare),
+        fixed(s.upstreamPerRequest, 3),
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  );
+  out.push('');
+  out.push('Cold path, sequential requests (no queueing), medians in ms:');
+  out.push('');
+  out.push(
+    table(
+      ['framework', 'bare', 'cold', 'upstream call alone', 'added by the guard', 'cold − bare − 5 ms'],
+      Object.entries(report.cold).map(([key, c]) => [key, fixed(c.bareP50, 3), fixed(c.coldP50, 3), fixed(c.upstreamP50, 3), fixed(c.overheadP50, 3), fixed(c.overNominalP50, 3)]),
+      ['l', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  );
+  out.push('');
+  out.push('Core alone (no HTTP), awaited back to back:');
+  out.push('');
+  out.push(table(['operation', 'ops/s', 'µs/op'], report.micro.map((r) => [r.name, thousands(r.opsPerSec), fixed(r.usPerOp, 1)]), ['l', 'r', 'r']));
+  out.push('');
+  const mem = report.memory;
+  out.push(
+    `Memory: ${thousands(mem.total)} distinct resources through \`authz.check\` (stand-in WorkOS, default cache max 10 000) in ${fixed(mem.seconds, 1)} s` +
+      `${mem.gcExposed ? ', sampled after a full GC' : ''}:`,
+  );
+  out.push('');
+  out.push(table(['checks', 'RSS MB', 'heap used MB'], mem.samples.map((s) => [thousands(s.checks), fixed(s.rssMB, 1), fixed(s.heapUsedMB, 1)]), ['r', 'r', 'r']));
+  out.push('');
+  const c = report.coalescing;
+  out.push(
+    `Coalescing: ${c.concurrent} concurrent identical cold checks → ${c.identicalCalls} upstream call(s) (${c.identicalAllowed} allowed); ` +
+      `${c.concurrent} spread over ${c.distinctResources} resources → ${c.spreadCalls} call(s); one more afterwards → ${c.afterCalls} call(s), source \`${c.afterSource}\`.`,
+  );
+  out.push('');
+  out.push('Targets:');
+  out.push('');
+  out.push(table(['target', 'measured', 'goal', ''], report.targets.map((t) => [t.name, t.measured, t.goal, t.pass ? 'PASS' : '**FAIL**']), ['l', 'r', 'l', 'l']));
+  return out.join('\n');
+}

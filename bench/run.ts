@@ -1,0 +1,129 @@
+/**
+ * `npm run bench` (`-- --quick` for a smoke run). Three processes: the kit (the stand-in WorkOS,
+ * 5 ms on `check`), the app servers, and this one, which generates the load, so every scenario's
+ * client costs the same. Scenarios are interleaved round by round; medians across rounds.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startChild } from './child.js';
+import { measureCoalescing } from './coalescing.js';
+import { createProbe, runLoad, takeResourceNumber, type LoadResult } from './load.js';
+import { measureMemory } from './memory.js';
+import { runMicro } from './micro.js';
+import { evaluate, machine, markdown, summarize, type ColdLatency, type Report } from './report.js';
+import { median, SCENARIOS, type KitInfo } from './shared.js';
+
+const quick = process.argv.includes('--quick');
+const settings = quick
+  ? { rounds: 1, duration: 1, warmup: 1, connections: 10, pipelining: 1, microSeconds: 0.3, memoryTotal: 200_000, memoryEvery: 50_000, probes: 60 }
+  : { rounds: 8, duration: 2, warmup: 1, connections: 10, pipelining: 1, microSeconds: 1, memoryTotal: 1_000_000, memoryEvery: 100_000, probes: 300 };
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const startedAt = performance.now();
+
+log(`fga-guard bench${quick ? ' (quick)' : ''}: ${SCENARIOS.length} scenarios × ${settings.rounds} round(s) × ${settings.duration} s`);
+
+// 1. Without HTTP, before any server is up.
+log('coalescing…');
+const coalescing = await measureCoalescing(100);
+log('micro-benchmarks of the core…');
+const micro = await runMicro(settings.microSeconds);
+log(`memory: ${settings.memoryTotal.toLocaleString('en-US')} distinct resources…`);
+const memory = await measureMemory(settings.memoryTotal, settings.memoryEvery);
+
+// 2. Under load.
+const kitProcess = startChild('./kit-process.ts');
+const serverProcess = startChild('./server-process.ts', (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean));
+try {
+  const kit = await kitProcess.request<KitInfo>({ type: 'info' });
+  const urls = await serverProcess.request<Record<string, string>>({ type: 'start', kit });
+  const upstreamChecks = async () => (await kitProcess.request<{ check: number }>({ type: 'calls' })).check;
+  /** µs of CPU the app server process has used (user + system): per request, it is robust to a shared machine. */
+  const serverCpu = () => serverProcess.request<number>({ type: 'cpu' });
+
+  const load = { connections: settings.connections, pipelining: settings.pipelining };
+  log('warm-up…');
+  for (const scenario of SCENARIOS) {
+    await runLoad(urls[scenario.key]!, scenario, kit.token, { ...load, duration: settings.warmup });
+  }
+
+  const results = new Map<string, LoadResult[]>(SCENARIOS.map((scenario) => [scenario.key, []]));
+  const upstreamCalls = new Map<string, number>();
+  for (let round = 1; round <= settings.rounds; round++) {
+    log(`round ${round}/${settings.rounds}`);
+    for (const scenario of SCENARIOS) {
+      const callsBefore = await upstreamChecks();
+      const cpuBefore = await serverCpu();
+      const result = await runLoad(urls[scenario.key]!, scenario, kit.token, { ...load, duration: settings.duration });
+      result.serverCpuUs = ((await serverCpu()) - cpuBefore) / Math.max(1, result.ok + result.non2xx);
+      upstreamCalls.set(scenario.key, (upstreamCalls.get(scenario.key) ?? 0) + (await upstreamChecks()) - callsBefore);
+      results.get(scenario.key)!.push(result);
+      log(
+        `  ${scenario.key.padEnd(14)} ${Math.round(result.rps).toString().padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  server CPU ${result.serverCpuUs!.toFixed(0)} µs/req` +
+          (result.non2xx + result.errors > 0 ? `  non-2xx ${result.non2xx} errors ${result.errors}` : ''),
+      );
+    }
+  }
+
+  // 3. The cold path without queueing: bare, cold and the upstream call alone, one request at a time.
+  log('cold-path latency probes…');
+  const cold: Record<string, ColdLatency> = {};
+  for (const framework of ['express', 'koa'] as const) {
+    // Interleaved one by one, so that noise hits the three alike.
+    const upstream: number[] = [];
+    const bare: number[] = [];
+    const coldLatencies: number[] = [];
+    const bareProbe = createProbe(urls[`${framework}/bare`]!, kit.token);
+    const coldProbe = createProbe(urls[`${framework}/cold`]!, kit.token);
+    for (let i = -10; i < settings.probes; i++) {
+      const u = (await serverProcess.request<number[]>({ type: 'probe-upstream', n: 1, offset: takeResourceNumber() }))[0]!;
+      const b = await bareProbe.time('/projects/p-1');
+      const c = await coldProbe.time(`/projects/cold-${takeResourceNumber()}`);
+      if (i < 0) continue; // warm-up: connections, JIT
+      upstream.push(u);
+      bare.push(b);
+      coldLatencies.push(c);
+    }
+    bareProbe.close();
+    coldProbe.close();
+    const [bareP50, coldP50, upstreamP50] = [median(bare), median(coldLatencies), median(upstream)];
+    cold[framework] = {
+      bareP50,
+      coldP50,
+      upstreamP50,
+      overheadP50: coldP50 - bareP50 - upstreamP50,
+      overNominalP50: coldP50 - bareP50 - 5,
+      samples: settings.probes,
+    };
+  }
+
+  const partial = {
+    date: new Date().toISOString(),
+    quick,
+    machine: machine(),
+    load: { ...load, duration: settings.duration, rounds: settings.rounds, warmup: settings.warmup },
+    scenarios: summarize(results, upstreamCalls),
+    cold,
+    micro,
+    coalescing,
+    memory,
+  };
+  const report: Report = { ...partial, targets: evaluate(partial), seconds: (performance.now() - startedAt) / 1000 };
+  const md = markdown(report);
+  process.stdout.write(`\n${md}\n\n`);
+  const failed = report.targets.filter((target) => !target.pass);
+  process.stdout.write(
+    failed.length === 0
+      ? `All ${report.targets.length} targets met.\n`
+      : `${failed.length} of ${report.targets.length} targets MISSED:\n${failed.map((t) => `  FAIL ${t.name}: ${t.measured} (goal ${t.goal})`).join('\n')}\n`,
+  );
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}latest.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${dir}latest.md`, `${md}\n`);
+  process.stdout.write(`Wrote bench/results/latest.json and latest.md (${report.seconds.toFixed(0)} s).\n`);
+} finally {
+  await serverProcess.request({ type: 'close' }).catch(() => undefined);
+  await kitProcess.request({ type: 'close' }).catch(() => undefined);
+  await Promise.all([serverProcess.stop(), kitProcess.stop()]);
+}

@@ -1,0 +1,152 @@
+/**
+ * The apps under load, one HTTP server per scenario (each with its own authorizer, as separate
+ * deployments would be), all with the same route and the same handler.
+ */
+import Router from '@koa/router';
+import { WorkOS } from '@workos-inc/node';
+import express, { type RequestHandler } from 'express';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import Koa, { type Middleware } from 'koa';
+import { once } from 'node:events';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as expressGuard from '../adapters/express.js';
+import * as koaGuard from '../adapters/koa.js';
+import { createAuthorizer, type Authorizer } from '../src/index.js';
+import { auth0Guard } from './auth0.js';
+import { AUDIENCE, RESOURCE_PERMISSION, SCENARIOS, TOKEN_PERMISSION, type KitInfo, type Scenario } from './shared.js';
+
+const ROUTE = '/projects/:id';
+
+/** A WorkOS SDK client pointed at the kit (the SDK's defaults otherwise, as a user would make it). */
+export function kitClient(kit: KitInfo): WorkOS {
+  const { hostname, port } = new URL(kit.url);
+  return new WorkOS(kit.apiKey, { apiHostname: hostname, port: Number(port), https: false, clientId: kit.clientId });
+}
+
+function authorizer(kit: KitInfo): Authorizer {
+  return createAuthorizer({ workos: kitClient(kit), clientId: kit.clientId });
+}
+
+/** What users hand-write today: verify every token, ask WorkOS on every request, remember nothing. */
+function naiveExpressGuard(kit: KitInfo): RequestHandler {
+  const jwks = createRemoteJWKSet(new URL(kit.jwksUrl));
+  const workos = kitClient(kit);
+  return async (req, res, next) => {
+    const header = req.headers.authorization;
+    if (!header?.startsWith('Bearer ')) {
+      res.status(401).end();
+      return;
+    }
+    let authorized: boolean;
+    try {
+      const { payload } = await jwtVerify(header.slice(7), jwks, { issuer: kit.issuer, algorithms: ['RS256'] });
+      ({ authorized } = await workos.authorization.check({
+        organizationMembershipId: payload.organization_membership_id as string,
+        permissionSlug: RESOURCE_PERMISSION,
+        resourceExternalId: String(req.params.id),
+        resourceTypeSlug: 'project',
+      }));
+    } catch {
+      res.status(401).end();
+      return;
+    }
+    if (!authorized) {
+      res.status(403).end();
+      return;
+    }
+    next();
+  };
+}
+
+async function expressApp(scenario: Scenario, kit: KitInfo): Promise<RequestListener> {
+  const app = express();
+  const handler: RequestHandler = (_req, res) => {
+    res.send('ok');
+  };
+  switch (scenario.id) {
+    case 'bare':
+      app.get(ROUTE, handler);
+      break;
+    case 'token':
+      app.get(ROUTE, expressGuard.requirePermission(authorizer(kit), TOKEN_PERMISSION), handler);
+      break;
+    case 'warm':
+    case 'cold':
+      app.get(
+        ROUTE,
+        expressGuard.requirePermission(authorizer(kit), RESOURCE_PERMISSION, {
+          resource: (req) => ({ type: 'project', externalId: String(req.params.id) }),
+        }),
+        handler,
+      );
+      break;
+    case 'naive':
+      app.get(ROUTE, naiveExpressGuard(kit), handler);
+      break;
+    case 'auth0':
+      app.get(
+        ROUTE,
+        await auth0Guard({ issuer: kit.issuer, jwksUri: kit.jwksUrl, audience: AUDIENCE, tokenSigningAlg: 'RS256' }),
+        handler,
+      );
+      break;
+  }
+  return app;
+}
+
+function koaApp(scenario: Scenario, kit: KitInfo): RequestListener {
+  const app = new Koa();
+  const router = new Router();
+  const handler: Middleware = (ctx) => {
+    ctx.body = 'ok';
+  };
+  switch (scenario.id) {
+    case 'bare':
+      router.get(ROUTE, handler);
+      break;
+    case 'token':
+      router.get(ROUTE, koaGuard.requirePermission(authorizer(kit), TOKEN_PERMISSION), handler);
+      break;
+    case 'warm':
+    case 'cold':
+      router.get(
+        ROUTE,
+        koaGuard.requirePermission(authorizer(kit), RESOURCE_PERMISSION, {
+          resource: (ctx) => ({ type: 'project', externalId: String(ctx.params.id) }),
+        }),
+        handler,
+      );
+      break;
+    default:
+      throw new Error(`no Koa app for ${scenario.id}`);
+  }
+  app.use(router.routes());
+  return app.callback();
+}
+
+async function listen(listener: RequestListener): Promise<Server> {
+  const server = createServer({ keepAliveTimeout: 60_000 }, listener);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+/** Starts every scenario's server; returns their URLs by scenario key. */
+export async function startServers(kit: KitInfo): Promise<{ urls: Record<string, string>; close(): Promise<void> }> {
+  const servers: Server[] = [];
+  const urls: Record<string, string> = {};
+  for (const scenario of SCENARIOS) {
+    const listener = scenario.framework === 'express' ? await expressApp(scenario, kit) : koaApp(scenario, kit);
+    const server = await listen(listener);
+    servers.push(server);
+    urls[scenario.key] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  return {
+    urls,
+    async close() {
+      for (const server of servers) server.closeAllConnections();
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    },
+  };
+}

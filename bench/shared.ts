@@ -1,0 +1,71 @@
+/** What the bench's processes agree on. */
+
+/** The audience every bench token carries, so the Auth0 peer (which requires one) accepts the same tokens. */
+export const AUDIENCE = 'https://bench.api';
+/** Held by the token (alice's org-level `member` role): the token path. */
+export const TOKEN_PERMISSION = 'workspace:view';
+/** Not in the token; granted on project p-1 through workspace-admin on ws-1 (FGA): the resource path. */
+export const RESOURCE_PERMISSION = 'project:edit';
+/** The project every warm (and naive) request is about. */
+export const WARM_PROJECT = 'p-1';
+/** Projects cold-0 … cold-(N-1) exist in the kit's model; a full run asks about ~30 000 of them. */
+export const COLD_PROJECTS = 60_000;
+/** The kit's injected upstream latency on `check`, ms. */
+export const UPSTREAM_DELAY_MS = 5;
+
+/** The kit (the stand-in WorkOS), as the other processes reach it. */
+export interface KitInfo {
+  url: string;
+  clientId: string;
+  apiKey: string;
+  issuer: string;
+  jwksUrl: string;
+  /** alice @ org_acme, membership claim, `aud`, 1 h lifetime. */
+  token: string;
+}
+
+export type Framework = 'express' | 'koa';
+export type ScenarioId = 'bare' | 'token' | 'warm' | 'cold' | 'naive' | 'auth0';
+
+export interface Scenario {
+  /** e.g. `express/token` */
+  key: string;
+  framework: Framework;
+  id: ScenarioId;
+  label: string;
+  /** Each request names a resource never asked before. */
+  distinctResources?: boolean;
+}
+
+export const SCENARIO_LABELS: Record<ScenarioId, string> = {
+  bare: 'bare route (no guard)',
+  token: 'requirePermission, granted by the token',
+  warm: 'requirePermission + resource, warm cache',
+  cold: 'requirePermission + resource, cold (distinct), 5 ms upstream',
+  naive: 'naive: jwtVerify + authorization.check per request, 5 ms upstream',
+  auth0: 'peer: express-oauth2-jwt-bearer (token only)',
+};
+
+/** In run order within a round: the scenarios compared with each other run close together. */
+const EXPRESS: ScenarioId[] = ['bare', 'token', 'auth0', 'warm', 'naive', 'cold'];
+const KOA: ScenarioId[] = ['bare', 'token', 'warm', 'cold'];
+
+export const SCENARIOS: Scenario[] = [
+  ...EXPRESS.map((id) => ({ key: `express/${id}`, framework: 'express' as const, id, label: SCENARIO_LABELS[id], distinctResources: id === 'cold' })),
+  ...KOA.map((id) => ({ key: `koa/${id}`, framework: 'koa' as const, id, label: SCENARIO_LABELS[id], distinctResources: id === 'cold' })),
+];
+
+/** The path a scenario's requests go to; `n` numbers the distinct resources of the cold scenarios. */
+export function requestPath(scenario: Scenario, n: number): string {
+  return scenario.distinctResources ? `/projects/cold-${n}` : `/projects/${WARM_PROJECT}`;
+}
+
+export const median = (values: number[]): number => percentile(values, 50);
+
+/** Nearest-rank percentile of unsorted values (NaN when empty). */
+export function percentile(values: ArrayLike<number>, p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
