@@ -149,7 +149,8 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
   /** Steps 1–2. A token verified before is answered from memory, before any other work on it. */
   const authenticate = async (authorization: string | undefined): Promise<Principal> => {
     const token = bearerCredentials(authorization, config.realm);
-    const remembered = verifier.remembered(token);
+    // An oversized token cannot have been verified: it is not even hashed for the lookup.
+    const remembered = token.length <= config.maxTokenLength ? verifier.remembered(token) : undefined;
     if (remembered) return remembered;
     assertSingleToken(token, config.realm, config.maxTokenLength);
     return verifier.verify(token);
