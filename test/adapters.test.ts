@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthorizer, ForbiddenError, ServiceUnavailableError, type Authorizer } from '../src/index.js';
 import { createTestKit, type TestKit } from '../testing/index.js';
 import { closeServer, frameworks, type AppUnderTest, type RouteSpec } from './support/apps.js';
+import { bearer } from './support/hardening.js';
 import { testSeed } from './support/model.js';
 
 const routes: RouteSpec[] = [
@@ -43,7 +44,6 @@ describe.each(frameworks)('$name adapter', ({ build }) => {
 
   const alice = () => kit.mintToken({ user: 'user_alice', organization: 'org_acme' });
   const bob = () => kit.mintToken({ user: 'user_bob', organization: 'org_acme' });
-  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
   describe('step 1: the bearer token', () => {
     it('answers 401 with a bare Bearer challenge when there is no Authorization header', async () => {
