@@ -1,9 +1,11 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Authorizer } from '../src/authorizer.js';
+import { requestGate, type AuthorizedRequest, type Authorizer } from '../src/authorizer.js';
 import type { Principal } from '../src/claims.js';
 import { assertPermission, type Decision, type ResourceResolver } from '../src/decision.js';
 import { isFgaGuardError, toErrorResponse } from '../src/errors.js';
 import { validateResource, type ResourceRef } from '../src/resource.js';
+import { isPromiseLike, type Settling } from '../src/settling.js';
+import { setAuth } from './express-request.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -38,22 +40,33 @@ function isPreflight(req: Request): boolean {
   return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
 }
 
-function failWith(options: GuardOptions, res: Response, next: NextFunction) {
-  return (error: unknown): void => {
-    if (options.onError === 'next' || !isFgaGuardError(error)) return next(error);
-    const { status, headers, body } = toErrorResponse(error);
-    res.status(status).set(headers).json(body);
-  };
+function fail(error: unknown, options: GuardOptions, res: Response, next: NextFunction): void {
+  if (options.onError === 'next' || !isFgaGuardError(error)) return next(error);
+  const { status, headers, body } = toErrorResponse(error);
+  res.status(status).set(headers).json(body);
 }
 
 /** Lets the request through with `req.auth` set when it carries a valid bearer token. */
 export function requireAuth(authz: Authorizer, options: GuardOptions = {}): RequestHandler {
+  const gate = requestGate(authz);
+  const admit = (req: Request, next: NextFunction, principal: Principal) => {
+    setAuth(req, principal);
+    next();
+  };
   return (req, res, next) => {
     if (options.allowPreflight && isPreflight(req)) return next();
-    authz.authenticate(req.headers.authorization).then((principal) => {
-      req.auth = principal;
-      next();
-    }, failWith(options, res, next));
+    let principal: Settling<Principal>;
+    try {
+      principal = gate.authenticate(req.headers.authorization);
+    } catch (error) {
+      return fail(error, options, res, next);
+    }
+    // Synchronous for a remembered token: the request goes on in this turn.
+    if (!isPromiseLike(principal)) return admit(req, next, principal);
+    principal.then(
+      (verified) => admit(req, next, verified),
+      (error: unknown) => fail(error, options, res, next),
+    );
   };
 }
 
@@ -69,12 +82,24 @@ export function requirePermission(
   assertPermission(permission);
   const { resource } = options;
   if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
+  const gate = requestGate(authz);
+  const admit = (req: Request, next: NextFunction, { principal, decision }: AuthorizedRequest) => {
+    setAuth(req, principal, decision);
+    next();
+  };
   return (req, res, next) => {
     if (options.allowPreflight && isPreflight(req)) return next();
-    authz.authorizeRequest(req.headers.authorization, permission, resource, req).then(({ principal, decision }) => {
-      req.auth = principal;
-      req.authDecision = decision;
-      next();
-    }, failWith(options, res, next));
+    let outcome: Settling<AuthorizedRequest>;
+    try {
+      outcome = gate.authorize(req.headers.authorization, permission, resource, req);
+    } catch (error) {
+      return fail(error, options, res, next);
+    }
+    // Synchronous on the token and warm-cache paths: the request goes on in this turn.
+    if (!isPromiseLike(outcome)) return admit(req, next, outcome);
+    outcome.then(
+      (authorized) => admit(req, next, authorized),
+      (error: unknown) => fail(error, options, res, next),
+    );
   };
 }

@@ -1,9 +1,10 @@
 import type { Context, Middleware, Next } from 'koa';
-import type { Authorizer } from '../src/authorizer.js';
+import { requestGate, type AuthorizedRequest, type Authorizer } from '../src/authorizer.js';
 import type { Principal } from '../src/claims.js';
 import { assertPermission, type Decision, type ResourceResolver } from '../src/decision.js';
 import { isFgaGuardError, toErrorResponse } from '../src/errors.js';
 import { validateResource, type ResourceRef } from '../src/resource.js';
+import { isPromiseLike, type Settling } from '../src/settling.js';
 
 declare module 'koa' {
   interface DefaultState {
@@ -47,16 +48,29 @@ function authorizationOf(ctx: Context): string | undefined {
   return ctx.get('Authorization') || undefined;
 }
 
+// The middlewares below are not `async`: on the token and warm-cache paths the decision is
+// synchronous, and the request goes on to `next()` in the same turn.
+
 /** Lets the request through with `ctx.state.auth` set when it carries a valid bearer token. */
 export function requireAuth(authz: Authorizer, options: GuardOptions = {}): Middleware {
-  return async (ctx: Context, next: Next) => {
+  const gate = requestGate(authz);
+  const admit = (ctx: Context, next: Next, principal: Principal) => {
+    ctx.state.auth = principal;
+    return next();
+  };
+  return (ctx: Context, next: Next) => {
     if (options.allowPreflight && isPreflight(ctx)) return next();
+    let principal: Settling<Principal>;
     try {
-      ctx.state.auth = await authz.authenticate(authorizationOf(ctx));
+      principal = gate.authenticate(authorizationOf(ctx));
     } catch (error) {
       return fail(ctx, error, options);
     }
-    return next();
+    if (!isPromiseLike(principal)) return admit(ctx, next, principal);
+    return principal.then(
+      (verified) => admit(ctx, next, verified),
+      (error: unknown) => fail(ctx, error, options),
+    );
   };
 }
 
@@ -72,15 +86,24 @@ export function requirePermission(
   assertPermission(permission);
   const { resource } = options;
   if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
-  return async (ctx: Context, next: Next) => {
+  const gate = requestGate(authz);
+  const admit = (ctx: Context, next: Next, { principal, decision }: AuthorizedRequest) => {
+    ctx.state.auth = principal;
+    ctx.state.authDecision = decision;
+    return next();
+  };
+  return (ctx: Context, next: Next) => {
     if (options.allowPreflight && isPreflight(ctx)) return next();
+    let outcome: Settling<AuthorizedRequest>;
     try {
-      const { principal, decision } = await authz.authorizeRequest(authorizationOf(ctx), permission, resource, ctx);
-      ctx.state.auth = principal;
-      ctx.state.authDecision = decision;
+      outcome = gate.authorize(authorizationOf(ctx), permission, resource, ctx);
     } catch (error) {
       return fail(ctx, error, options);
     }
-    return next();
+    if (!isPromiseLike(outcome)) return admit(ctx, next, outcome);
+    return outcome.then(
+      (authorized) => admit(ctx, next, authorized),
+      (error: unknown) => fail(ctx, error, options),
+    );
   };
 }

@@ -5,6 +5,7 @@ import { assertPermission, type Decision, type DenialReason, type ResourceResolv
 import { ForbiddenError } from './errors.js';
 import { cacheKey, resourceKey, validateResource, type ResourceRef } from './resource.js';
 import { assertSingleToken, bearerCredentials, TokenVerifier } from './token.js';
+import { isPromiseLike, type Settling } from './settling.js';
 import { checkPermission, findActiveMembership } from './upstream.js';
 
 export interface Authorizer {
@@ -24,12 +25,18 @@ export interface Authorizer {
     permission: string,
     resource?: ResourceRef | ResourceResolver<Context> | null,
     context?: Context,
-  ): Promise<{ principal: Principal; decision: Decision }>;
+  ): Promise<AuthorizedRequest>;
   /** Forget remembered decisions and memberships (e.g. after a role change). */
   clearCache(): void;
   /** How many entries each cache holds right now (for monitoring; each stays within its `max`). */
   cacheStats(): CacheStats;
   readonly realm: string;
+}
+
+/** A request that may go on: who is calling, and the decision that let them through. */
+export interface AuthorizedRequest {
+  readonly principal: Principal;
+  readonly decision: Decision;
 }
 
 export interface CacheStats {
@@ -39,6 +46,33 @@ export interface CacheStats {
   readonly memberships: number;
   /** Remembered verified tokens (at most `tokenCacheMax`). */
   readonly tokens: number;
+}
+
+/** What the adapters call: the same as `authenticate` and `authorizeRequest`, but settling synchronously when no I/O is needed. */
+export interface RequestGate {
+  authenticate(authorization: string | undefined): Settling<Principal>;
+  authorize<Context>(
+    authorization: string | undefined,
+    permission: string,
+    resource: ResourceRef | ResourceResolver<Context> | null | undefined,
+    context: Context,
+  ): Settling<AuthorizedRequest>;
+}
+
+const gates = new WeakMap<Authorizer, RequestGate>();
+
+/**
+ * The adapters' entry into an authorizer. For one made by createAuthorizer (in this copy of the
+ * package) it answers without a promise when it can; for any other `Authorizer` (a wrapper, a test
+ * double) it goes through the public, always-async methods.
+ */
+export function requestGate(authz: Authorizer): RequestGate {
+  return (
+    gates.get(authz) ?? {
+      authenticate: (authorization) => authz.authenticate(authorization),
+      authorize: (authorization, permission, resource, context) => authz.authorizeRequest(authorization, permission, resource, context),
+    }
+  );
 }
 
 export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
@@ -76,36 +110,44 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     return decision;
   }
 
-  async function membershipOf(
-    principal: Principal,
-    organizationId: string,
-    deadline: number,
-  ): Promise<{ membership: string | false; fromCache: boolean }> {
-    const key = cacheKey(principal.userId, organizationId);
-    const cached = memberships.peek(key);
-    if (cached !== undefined) return { membership: cached, fromCache: true };
-    const membership = await memberships.load(key, async () => {
-      const found = await findActiveMembership(config.client, principal.userId, organizationId, deadline);
-      return { value: found, ttl: ttlFor(config, found !== false) };
-    });
-    return { membership, fromCache: false };
+  /** Steps 1–2. A token verified before is answered from memory, at once, before any other work on it. */
+  function principalOf(authorization: string | undefined): Settling<Principal> {
+    const token = bearerCredentials(authorization, config.realm);
+    // An oversized token cannot have been verified: it is not even hashed for the lookup.
+    const remembered = token.length <= config.maxTokenLength ? verifier.remembered(token) : undefined;
+    if (remembered) return remembered;
+    assertSingleToken(token, config.realm, config.maxTokenLength);
+    return verifier.verify(token);
   }
 
-  /** The decision order, top to bottom (steps 1–2 are `authenticate`). */
-  async function decide<Context>(
+  /**
+   * The decision order, top to bottom, in three steps that each hand on to the next: every step
+   * answers synchronously unless it has to wait (an async resolver, a membership lookup, the check).
+   */
+  function decide<Context>(
     principal: Principal,
     permission: string,
     resourceOrResolver: ResourceRef | ResourceResolver<Context> | null | undefined,
     context: Context,
-  ): Promise<Decision> {
+  ): Settling<Decision> {
     const started = performance.now();
 
     // 3. Org-wide permissions ride in the token: granted there means granted everywhere in the org.
     if (principal.permissions.includes(permission)) return finish(principal, permission, started, { allowed: true, source: 'token' });
 
+    const resource = typeof resourceOrResolver === 'function' ? resourceOrResolver(context) : resourceOrResolver;
+    return isPromiseLike(resource)
+      ? Promise.resolve(resource).then((resolved) => decideOnResource(principal, permission, resolved, started))
+      : decideOnResource(principal, permission, resource, started);
+  }
+
+  function decideOnResource(
+    principal: Principal,
+    permission: string,
+    resource: ResourceRef | null | undefined,
+    started: number,
+  ): Settling<Decision> {
     // 4. Without a resource there is nothing more to ask.
-    const resource =
-      typeof resourceOrResolver === 'function' ? await resourceOrResolver(context) : resourceOrResolver;
     if (resource === undefined || resource === null) {
       return finish(principal, permission, started, { allowed: false, source: 'token', reason: 'no_resource' });
     }
@@ -114,22 +156,38 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     }
 
     // 5. The membership the check runs for: from the token, else looked up (and remembered).
-    const deadline = Date.now() + config.timeout;
-    let membership = principal.organizationMembershipId;
-    if (membership === undefined) {
-      const { organizationId } = principal;
-      if (organizationId === undefined || !config.membershipLookup) {
-        const reason = organizationId === undefined ? 'no_organization' : 'no_membership';
-        return finish(principal, permission, started, { allowed: false, source: 'token', resource, reason });
-      }
-      const lookup = await membershipOf(principal, organizationId, deadline);
-      if (lookup.membership === false) {
-        const source = lookup.fromCache ? 'cache' : 'api';
-        return finish(principal, permission, started, { allowed: false, source, resource, reason: 'no_membership' });
-      }
-      membership = lookup.membership;
+    const claimed = principal.organizationMembershipId;
+    if (claimed !== undefined) return decideForMembership(principal, permission, resource, claimed, started);
+    const { organizationId } = principal;
+    if (organizationId === undefined || !config.membershipLookup) {
+      const reason = organizationId === undefined ? 'no_organization' : 'no_membership';
+      return finish(principal, permission, started, { allowed: false, source: 'token', resource, reason });
     }
+    const key = cacheKey(principal.userId, organizationId);
+    const remembered = memberships.peek(key);
+    if (remembered === false) return finish(principal, permission, started, { allowed: false, source: 'cache', resource, reason: 'no_membership' });
+    if (remembered !== undefined) return decideForMembership(principal, permission, resource, remembered, started);
+    // One budget for everything this decision asks WorkOS: the lookup and the check.
+    const deadline = Date.now() + config.timeout;
+    const lookup = memberships.load(key, async () => {
+      const found = await findActiveMembership(config.client, principal.userId, organizationId, deadline);
+      return { value: found, ttl: ttlFor(config, found !== false) };
+    });
+    return lookup.then((found) =>
+      found === false
+        ? finish(principal, permission, started, { allowed: false, source: 'api', resource, reason: 'no_membership' })
+        : decideForMembership(principal, permission, resource, found, started, deadline),
+    );
+  }
 
+  function decideForMembership(
+    principal: Principal,
+    permission: string,
+    resource: ResourceRef,
+    membership: string,
+    started: number,
+    deadline = Date.now() + config.timeout,
+  ): Settling<Decision> {
     // 6. Remembered decisions, keyed so they never cross memberships, permissions or resources.
     const key = cacheKey(membership, permission, resourceKey(resource));
     const remembered = decisions.peek(key);
@@ -138,28 +196,47 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     }
 
     // 7–8. One call of the check API for all identical in-flight checks; errors are not remembered.
-    const grantingMembership = membership;
-    const allowed = await decisions.load(key, async () => {
-      const granted = await checkPermission(config.client, grantingMembership, permission, resource, deadline);
+    const answer = decisions.load(key, async () => {
+      const granted = await checkPermission(config.client, membership, permission, resource, deadline);
       return { value: granted, ttl: ttlFor(config, granted) };
     });
-    return finish(principal, permission, started, decisionOutcome(allowed, 'api', resource, membership));
+    return answer.then((allowed) => finish(principal, permission, started, decisionOutcome(allowed, 'api', resource, membership)));
   }
 
-  /** Steps 1–2. A token verified before is answered from memory, before any other work on it. */
-  const authenticate = async (authorization: string | undefined): Promise<Principal> => {
-    const token = bearerCredentials(authorization, config.realm);
-    // An oversized token cannot have been verified: it is not even hashed for the lookup.
-    const remembered = token.length <= config.maxTokenLength ? verifier.remembered(token) : undefined;
-    if (remembered) return remembered;
-    assertSingleToken(token, config.realm, config.maxTokenLength);
-    return verifier.verify(token);
-  };
+  /** Steps 1–8 for one request; a denial throws ForbiddenError. */
+  function authorize<Context>(
+    authorization: string | undefined,
+    permission: string,
+    resource: ResourceRef | ResourceResolver<Context> | null | undefined,
+    context: Context,
+  ): Settling<AuthorizedRequest> {
+    const principal = principalOf(authorization);
+    return isPromiseLike(principal)
+      ? principal.then((verified) => admit(verified, permission, resource, context))
+      : admit(principal, permission, resource, context);
+  }
 
-  return {
+  function admit<Context>(
+    principal: Principal,
+    permission: string,
+    resource: ResourceRef | ResourceResolver<Context> | null | undefined,
+    context: Context,
+  ): Settling<AuthorizedRequest> {
+    const decision = decide(principal, permission, resource, context);
+    return isPromiseLike(decision)
+      ? decision.then((decided) => allowedOrThrow(principal, decided))
+      : allowedOrThrow(principal, decision);
+  }
+
+  function allowedOrThrow(principal: Principal, decision: Decision): AuthorizedRequest {
+    if (!decision.allowed) throw new ForbiddenError(config.realm, decision.permission);
+    return { principal, decision };
+  }
+
+  const authorizer: Authorizer = {
     realm: config.realm,
     verify: (token) => verifier.verify(token),
-    authenticate,
+    authenticate: async (authorization) => principalOf(authorization),
     async check(principal, permission, resource) {
       assertPermission(permission);
       assertPrincipal(principal);
@@ -172,10 +249,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       resource?: ResourceRef | ResourceResolver<Context> | null,
       context?: Context,
     ) {
-      const principal = await authenticate(authorization);
-      const decision = await decide(principal, permission, resource, context as Context);
-      if (!decision.allowed) throw new ForbiddenError(config.realm, permission);
-      return { principal, decision };
+      return authorize(authorization, permission, resource, context as Context);
     },
     clearCache() {
       decisions.clear();
@@ -185,6 +259,8 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       return { decisions: decisions.size, memberships: memberships.size, tokens: verifier.cachedTokens };
     },
   };
+  gates.set(authorizer, { authenticate: principalOf, authorize });
+  return authorizer;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -15,6 +15,7 @@ const routes: RouteSpec[] = [
   { path: '/stored/ws1', permission: 'project:edit', resource: { id: 'authz_resource_ws1' } },
   { path: '/fixed/p-1', permission: 'project:edit', resource: { type: 'project', externalId: 'p-1' } },
   { path: '/broken/:id', permission: 'project:edit', resolverThrows: true },
+  { path: '/broken-sync/:id', permission: 'project:edit', resolverThrows: 'sync' },
   { path: '/passing/:id', permission: 'project:edit', resource: (id) => ({ type: 'project', externalId: id }), onError: 'pass' },
   { path: '/passing-auth', onError: 'pass' },
   { path: '/cors/:id', method: 'options', permission: 'project:edit', resource: (id) => ({ type: 'project', externalId: id }), allowPreflight: true },
@@ -196,11 +197,14 @@ describe.each(frameworks)('$name adapter', ({ build }) => {
   });
 
   describe('errors for the application', () => {
-    it('hands a throwing resolver to the framework error handling', async () => {
-      const res = await request(app.server).get('/broken/p-1').set(bearer(alice()));
-      expect(res.status).toBe(500);
-      expect(res.body.handledBy).toBe('app');
-      expect((app.handledErrors[0] as Error).message).toBe('resolver exploded');
+    it('hands a throwing resolver (async or not) to the framework error handling', async () => {
+      for (const path of ['/broken/p-1', '/broken-sync/p-1']) {
+        app.handledErrors.length = 0;
+        const res = await request(app.server).get(path).set(bearer(alice()));
+        expect(res.status, path).toBe(500);
+        expect(res.body.handledBy).toBe('app');
+        expect((app.handledErrors[0] as Error).message).toBe('resolver exploded');
+      }
     });
 
     it('passes its own errors on when asked to, with status and headers set', async () => {

@@ -361,6 +361,29 @@ describe('cheap rejection', () => {
     expect(performance.now() - started).toBeLessThan(100);
   });
 
+  it('never takes a token for a remembered one because it ends the same way', async () => {
+    const authz = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId });
+    const valid = kitSigned();
+    const [header, payload, signature] = valid.split('.') as [string, string, string];
+    await expect(authz.authenticate(`Bearer ${valid}`)).resolves.toMatchObject({ userId: 'user_alice' });
+    // The verified-token cache is looked up by the token's last characters: these share them all.
+    const lookalikes = [
+      `${header}.${b64json(claims({ sub: 'user_bob' }))}.${signature}`,
+      `${header}.${b64json(claims({ permissions: ['project:edit'] }))}.${signature}`,
+      `${header}.${payload.slice(0, -1)}${payload.endsWith('A') ? 'B' : 'A'}.${signature}`,
+      `${signature.slice(-43)}`,
+      `x${valid}`,
+    ];
+    for (const token of lookalikes) {
+      expect(token.slice(-43)).toBe(valid.slice(-43));
+      await expect(authz.authenticate(`Bearer ${token}`), token.slice(0, 40)).rejects.toBeInstanceOf(InvalidTokenError);
+    }
+    kit.resetCalls();
+    await expect(authz.authenticate(`Bearer ${valid}`)).resolves.toMatchObject({ userId: 'user_alice' });
+    expect(authz.cacheStats().tokens).toBe(1);
+    expect(kit.calls('jwks')).toBe(0);
+  });
+
   it('stops accepting a remembered token at its exp', async () => {
     const authz = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId });
     // At least half a second to use it, at most ~1.5 s to wait.

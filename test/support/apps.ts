@@ -15,8 +15,8 @@ export interface RouteSpec {
   permission?: string;
   /** A fixed reference, or a function of the route's `:id` param. */
   resource?: ResourceRef | ((id: string) => ResourceRef | Promise<ResourceRef> | null);
-  /** Throw from the resolver (an application error). */
-  resolverThrows?: boolean;
+  /** Throw from the resolver (an application error): from an async resolver, or (`'sync'`) a plain one. */
+  resolverThrows?: boolean | 'sync';
   onError?: 'respond' | 'pass';
   allowPreflight?: boolean;
 }
@@ -100,6 +100,12 @@ function resolverFor<Context>(
 ): ResourceRef | ((context: Context) => Promise<ResourceRef | null>) | undefined {
   const { resource } = route;
   if (typeof resource !== 'function' && !route.resolverThrows) return resource;
+  if (route.resolverThrows === 'sync') {
+    return () => {
+      calls.count += 1;
+      throw new Error(APP_ERROR);
+    };
+  }
   return async (context: Context) => {
     calls.count += 1;
     if (route.resolverThrows) throw new Error(APP_ERROR);
