@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { IncomingMessage } from 'node:http';
+import type { AuthorizedRequest } from '../src/authorizer.js';
 import type { Principal } from '../src/claims.js';
 import type { Decision } from '../src/decision.js';
 
@@ -11,15 +12,17 @@ import type { Decision } from '../src/decision.js';
  * property here, more than the whole token-path decision. So fga-guard adds no property to `req`:
  * `auth` and `authDecision` are accessors, defined once on Express's own request prototype (the one
  * every app's `request` inherits from, so they survive sub-apps restoring the prototype), that read
- * and write WeakMaps keyed by the request. Assigning `req.auth` yourself still works.
+ * and write a WeakMap keyed by the request. Assigning `req.auth` yourself still works.
  */
-interface Slots {
-  readonly auth: WeakMap<object, Principal | undefined>;
-  readonly authDecision: WeakMap<object, Decision | undefined>;
+interface RequestAuth {
+  readonly principal?: Principal;
+  readonly decision?: Decision;
 }
 
+type Slots = WeakMap<object, RequestAuth>;
+
 /** Shared by every copy of fga-guard in the process (ESM and CJS builds alike). */
-const SLOTS = Symbol.for('fga-guard.express.request-slots');
+const SLOTS = Symbol.for('fga-guard.express.request-auth');
 
 /** Express's request prototype: the last one on the chain before Node's IncomingMessage. */
 function expressRequestPrototype(req: object): object | undefined {
@@ -33,30 +36,32 @@ function expressRequestPrototype(req: object): object | undefined {
   return undefined;
 }
 
-function slotAccessor<K extends keyof Slots>(slots: Slots, name: K): PropertyDescriptor {
-  const values = slots[name] as WeakMap<object, unknown>;
-  return {
-    configurable: true,
-    enumerable: false,
-    get(this: object) {
-      return values.get(this);
-    },
-    set(this: object, value: unknown) {
-      values.set(this, value);
-    },
-  };
-}
-
 function installSlots(prototype: object): Slots | undefined {
   const existing = (prototype as { [SLOTS]?: Slots })[SLOTS];
   if (existing) return existing;
   // Someone else's `auth` on the prototype is left alone (the requests then get own properties).
   if (Object.hasOwn(prototype, 'auth') || Object.hasOwn(prototype, 'authDecision')) return undefined;
-  const slots: Slots = { auth: new WeakMap(), authDecision: new WeakMap() };
+  const slots: Slots = new WeakMap();
   Object.defineProperties(prototype, {
     [SLOTS]: { value: slots },
-    auth: slotAccessor(slots, 'auth'),
-    authDecision: slotAccessor(slots, 'authDecision'),
+    auth: {
+      configurable: true,
+      get(this: object) {
+        return slots.get(this)?.principal;
+      },
+      set(this: object, principal: Principal | undefined) {
+        slots.set(this, { principal, decision: slots.get(this)?.decision });
+      },
+    },
+    authDecision: {
+      configurable: true,
+      get(this: object) {
+        return slots.get(this)?.decision;
+      },
+      set(this: object, decision: Decision | undefined) {
+        slots.set(this, { principal: slots.get(this)?.principal, decision });
+      },
+    },
   });
   return slots;
 }
@@ -74,15 +79,20 @@ function slotsOf(req: Request): Slots | undefined {
   return lastSlots;
 }
 
-/** `req.auth = principal` (and `req.authDecision = decision`), without adding properties to `req`. */
-export function setAuth(req: Request, principal: Principal, decision?: Decision): void {
+/** `req.auth = principal`, keeping `req.authDecision`, without adding a property to `req`. */
+export function setPrincipal(req: Request, principal: Principal): void {
   const slots = slotsOf(req);
-  if (slots === undefined) {
-    // Not an Express request (or its prototype is taken): plain properties.
-    req.auth = principal;
-    if (decision !== undefined) req.authDecision = decision;
+  if (slots === undefined) req.auth = principal; // not an Express request: a plain property
+  else slots.set(req, { principal, decision: slots.get(req)?.decision });
+}
+
+/** `req.auth` and `req.authDecision` at once: one WeakMap entry, the authorizer's own answer. */
+export function setAuthorized(req: Request, authorized: AuthorizedRequest): void {
+  const slots = slotsOf(req);
+  if (slots !== undefined) {
+    slots.set(req, authorized);
     return;
   }
-  slots.auth.set(req, principal);
-  if (decision !== undefined) slots.authDecision.set(req, decision);
+  req.auth = authorized.principal;
+  req.authDecision = authorized.decision;
 }

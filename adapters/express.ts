@@ -5,7 +5,7 @@ import { assertPermission, type Decision, type ResourceResolver } from '../src/d
 import { isFgaGuardError, toErrorResponse } from '../src/errors.js';
 import { validateResource, type ResourceRef } from '../src/resource.js';
 import { isPromiseLike, type Settling } from '../src/settling.js';
-import { setAuth } from './express-request.js';
+import { setAuthorized, setPrincipal } from './express-request.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -50,7 +50,7 @@ function fail(error: unknown, options: GuardOptions, res: Response, next: NextFu
 export function requireAuth(authz: Authorizer, options: GuardOptions = {}): RequestHandler {
   const gate = requestGate(authz);
   const admit = (req: Request, next: NextFunction, principal: Principal) => {
-    setAuth(req, principal);
+    setPrincipal(req, principal);
     next();
   };
   return (req, res, next) => {
@@ -83,8 +83,8 @@ export function requirePermission(
   const { resource } = options;
   if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
   const gate = requestGate(authz);
-  const admit = (req: Request, next: NextFunction, { principal, decision }: AuthorizedRequest) => {
-    setAuth(req, principal, decision);
+  const admit = (req: Request, next: NextFunction, authorized: AuthorizedRequest) => {
+    setAuthorized(req, authorized);
     next();
   };
   return (req, res, next) => {

@@ -1,4 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 /** A bench process: a TypeScript entry run under tsx, spoken to by request/reply over IPC. */
@@ -62,4 +63,21 @@ export function serve(handle: (message: Record<string, unknown>) => unknown): vo
       );
   });
   process.on('disconnect', () => process.exit(0));
+}
+
+/**
+ * Pins a process (all its threads: JIT, GC) to one CPU with `taskset`, where there is one. The app
+ * servers get a CPU of their own and the load generator and the kit share the other, so a
+ * scenario's throughput is not decided by how the scheduler happens to mix the processes. Returns
+ * false when pinning is not possible (no taskset, one CPU): the bench then runs unpinned.
+ */
+export function pinToCpu(pid: number, cpu: number): boolean {
+  // os.cpus(), not availableParallelism(): the latter shrinks once this process is pinned.
+  if (cpus().length < 2) return false;
+  try {
+    execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', String(cpu), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

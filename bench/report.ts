@@ -5,7 +5,7 @@ import type { CoalescingResult } from './coalescing.js';
 import type { LoadOptions, LoadResult } from './load.js';
 import type { MemoryResult } from './memory.js';
 import type { MicroResult } from './micro.js';
-import { median, SCENARIOS, type Scenario } from './shared.js';
+import { median, percentile, SCENARIOS, type Scenario } from './shared.js';
 
 export interface Machine {
   cpus: number;
@@ -41,6 +41,8 @@ export interface ScenarioSummary {
   p99: number;
   /** median over rounds of (this round's rps / the same round's bare rps, same framework) */
   vsBare: number;
+  /** the per-round ratios to bare, for their spread */
+  vsBareRounds: number[];
   /** … / the same round's naive rps (Express naive) */
   vsNaive: number;
   /** median across rounds: µs of app-server CPU per response */
@@ -76,7 +78,7 @@ export interface Report {
   date: string;
   quick: boolean;
   machine: Machine;
-  load: LoadOptions & { rounds: number; warmup: number };
+  load: LoadOptions & { rounds: number; warmup: number; pinned: boolean };
   scenarios: ScenarioSummary[];
   cold: Record<string, ColdLatency>;
   micro: MicroResult[];
@@ -103,6 +105,7 @@ export function summarize(
       p50: median(rounds.map((round) => round.p50)),
       p99: median(rounds.map((round) => round.p99)),
       vsBare: median(rounds.map((round, i) => round.rps / bareOf(scenario)[i]!.rps)),
+      vsBareRounds: rounds.map((round, i) => round.rps / bareOf(scenario)[i]!.rps),
       vsNaive: median(rounds.map((round, i) => round.rps / naive[i]!.rps)),
       serverCpuUs: median(rounds.map((round) => round.serverCpuUs ?? Number.NaN)),
       cpuVsBare: median(rounds.map((round, i) => (bareOf(scenario)[i]!.serverCpuUs ?? Number.NaN) / (round.serverCpuUs ?? Number.NaN))),
@@ -120,16 +123,19 @@ const thousands = (value: number) => Math.round(value).toLocaleString('en-US');
 export function evaluate(report: Omit<Report, 'targets' | 'seconds'>): Target[] {
   const by = (key: string) => report.scenarios.find((scenario) => scenario.key === key)!;
   const targets: Target[] = [];
-  const ratio = (name: string, value: number, goal: number) =>
-    targets.push({ name, measured: `${fixed(value)}×`, goal: `≥ ${goal}×`, pass: value >= goal });
+  /** The median of the per-round ratios, with their interquartile range: how much the rounds agreed. */
+  const ratio = (name: string, perRound: number[], goal: number) => {
+    const value = median(perRound);
+    const spread = perRound.length > 1 ? ` (IQR ${fixed(percentile(perRound, 25))}–${fixed(percentile(perRound, 75))})` : '';
+    targets.push({ name, measured: `${fixed(value)}×${spread}`, goal: `≥ ${goal}×`, pass: value >= goal });
+  };
+  const against = (key: string, otherKey: string) => by(key).rounds.map((round, i) => round.rps / by(otherKey).rounds[i]!.rps);
   for (const framework of ['express', 'koa']) {
-    ratio(`${framework}: token path / bare`, by(`${framework}/token`).vsBare, 0.9);
-    ratio(`${framework}: warm resource path / bare`, by(`${framework}/warm`).vsBare, 0.85);
+    ratio(`${framework}: token path / bare`, by(`${framework}/token`).vsBareRounds, 0.9);
+    ratio(`${framework}: warm resource path / bare`, by(`${framework}/warm`).vsBareRounds, 0.85);
   }
-  ratio('express: warm resource path / naive', by('express/warm').vsNaive, 8);
-  const auth0 = by('express/auth0');
-  const tokenVsAuth0 = median(by('express/token').rounds.map((round, i) => round.rps / auth0.rounds[i]!.rps));
-  ratio('express: token path / Auth0 peer', tokenVsAuth0, 1.8);
+  ratio('express: warm resource path / naive', against('express/warm', 'express/naive'), 8);
+  ratio('express: token path / Auth0 peer', against('express/token', 'express/auth0'), 1.8);
   for (const [key, cold] of Object.entries(report.cold)) {
     targets.push({
       name: `${key}: cold path adds over the upstream call (median)`,
@@ -165,7 +171,9 @@ export function markdown(report: Report): string {
   out.push(`Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGB} GB, Node ${m.node}, ${m.os}.`);
   out.push(
     `Load: autocannon, ${load.connections} connections, pipelining ${load.pipelining}, ${load.rounds} interleaved round(s) of ${load.duration} s per scenario ` +
-      `(after ${load.warmup} s of warm-up each); medians across rounds. Ratios are medians of per-round ratios.${report.quick ? ' **Quick run.**' : ''}`,
+      `(after ${load.warmup} s of warm-up each); medians across rounds. Ratios are medians of per-round ratios. ` +
+      `${load.pinned ? 'Each app server in its own process, pinned to one CPU; the load generator and the kit on the other.' : 'Each app server in its own process; not pinned to CPUs.'}` +
+      `${report.quick ? ' **Quick run.**' : ''}`,
   );
   out.push('');
   out.push(
@@ -196,7 +204,7 @@ export function markdown(report: Report): string {
     ),
   );
   out.push('');
-  out.push('Core alone (no HTTP), awaited back to back:');
+  out.push('Core alone (no HTTP), back to back (the public async methods awaited):');
   out.push('');
   out.push(table(['operation', 'ops/s', 'µs/op'], report.micro.map((r) => [r.name, thousands(r.opsPerSec), fixed(r.usPerOp, 1)]), ['l', 'r', 'r']));
   out.push('');

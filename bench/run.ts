@@ -1,11 +1,12 @@
 /**
- * `npm run bench` (`-- --quick` for a smoke run). Three processes: the kit (the stand-in WorkOS,
- * 5 ms on `check`), the app servers, and this one, which generates the load, so every scenario's
- * client costs the same. Scenarios are interleaved round by round; medians across rounds.
+ * `npm run bench` (`-- --quick` for a smoke run, `-- --no-pin` to leave CPU placement to the OS).
+ * Processes: the kit (the stand-in WorkOS, 5 ms on `check`), one app server per scenario, and this
+ * one, which generates the load, so every scenario's client costs the same. Scenarios are
+ * interleaved round by round; medians across rounds.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startChild } from './child.js';
+import { pinToCpu, startChild } from './child.js';
 import { measureCoalescing } from './coalescing.js';
 import { createProbe, runLoad, takeResourceNumber, type LoadResult } from './load.js';
 import { measureMemory } from './memory.js';
@@ -14,12 +15,17 @@ import { evaluate, machine, markdown, summarize, type ColdLatency, type Report }
 import { median, SCENARIOS, type KitInfo } from './shared.js';
 
 const quick = process.argv.includes('--quick');
+const noPin = process.argv.includes('--no-pin');
+const APP_CPU = 1;
+const LOAD_CPU = 0;
 const settings = quick
   ? { rounds: 1, duration: 1, warmup: 1, connections: 10, pipelining: 1, microSeconds: 0.3, memoryTotal: 200_000, memoryEvery: 50_000, probes: 60 }
-  : { rounds: 8, duration: 2, warmup: 1, connections: 10, pipelining: 1, microSeconds: 1, memoryTotal: 1_000_000, memoryEvery: 100_000, probes: 300 };
+  : { rounds: 16, duration: 1, warmup: 2, connections: 10, pipelining: 1, microSeconds: 1, memoryTotal: 1_000_000, memoryEvery: 100_000, probes: 300 };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const startedAt = performance.now();
+// Before any pinning: a pinned process sees one CPU.
+const machineInfo = machine();
 
 log(`fga-guard bench${quick ? ' (quick)' : ''}: ${SCENARIOS.length} scenarios × ${settings.rounds} round(s) × ${settings.duration} s`);
 
@@ -31,15 +37,26 @@ const micro = await runMicro(settings.microSeconds);
 log(`memory: ${settings.memoryTotal.toLocaleString('en-US')} distinct resources…`);
 const memory = await measureMemory(settings.memoryTotal, settings.memoryEvery);
 
-// 2. Under load.
+// 2. Under load: the kit, and one app-server process per scenario.
 const kitProcess = startChild('./kit-process.ts');
-const serverProcess = startChild('./server-process.ts', (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean));
+const serverFlags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
+const servers = new Map(SCENARIOS.map((scenario) => [scenario.key, startChild('./server-process.ts', serverFlags)]));
+const serverOf = (key: string) => servers.get(key)!;
+const pinned =
+  !noPin &&
+  [pinToCpu(process.pid, LOAD_CPU), pinToCpu(kitProcess.process.pid!, LOAD_CPU)]
+    .concat([...servers.values()].map((server) => pinToCpu(server.process.pid!, APP_CPU)))
+    .every(Boolean);
+log(pinned ? `pinned: app servers on CPU ${APP_CPU}; load generator and kit on CPU ${LOAD_CPU}` : 'not pinned');
 try {
   const kit = await kitProcess.request<KitInfo>({ type: 'info' });
-  const urls = await serverProcess.request<Record<string, string>>({ type: 'start', kit });
+  const urls: Record<string, string> = {};
+  for (const scenario of SCENARIOS) {
+    urls[scenario.key] = await serverOf(scenario.key).request<string>({ type: 'start', kit, scenario: scenario.key });
+  }
   const upstreamChecks = async () => (await kitProcess.request<{ check: number }>({ type: 'calls' })).check;
-  /** µs of CPU the app server process has used (user + system): per request, it is robust to a shared machine. */
-  const serverCpu = () => serverProcess.request<number>({ type: 'cpu' });
+  /** µs of CPU a scenario's app server has used (user + system): per request, it is robust to a shared machine. */
+  const serverCpu = (key: string) => serverOf(key).request<number>({ type: 'cpu' });
 
   const load = { connections: settings.connections, pipelining: settings.pipelining };
   log('warm-up…');
@@ -53,9 +70,9 @@ try {
     log(`round ${round}/${settings.rounds}`);
     for (const scenario of SCENARIOS) {
       const callsBefore = await upstreamChecks();
-      const cpuBefore = await serverCpu();
+      const cpuBefore = await serverCpu(scenario.key);
       const result = await runLoad(urls[scenario.key]!, scenario, kit.token, { ...load, duration: settings.duration });
-      result.serverCpuUs = ((await serverCpu()) - cpuBefore) / Math.max(1, result.ok + result.non2xx);
+      result.serverCpuUs = ((await serverCpu(scenario.key)) - cpuBefore) / Math.max(1, result.ok + result.non2xx);
       upstreamCalls.set(scenario.key, (upstreamCalls.get(scenario.key) ?? 0) + (await upstreamChecks()) - callsBefore);
       results.get(scenario.key)!.push(result);
       log(
@@ -76,7 +93,7 @@ try {
     const bareProbe = createProbe(urls[`${framework}/bare`]!, kit.token);
     const coldProbe = createProbe(urls[`${framework}/cold`]!, kit.token);
     for (let i = -10; i < settings.probes; i++) {
-      const u = (await serverProcess.request<number[]>({ type: 'probe-upstream', n: 1, offset: takeResourceNumber() }))[0]!;
+      const u = (await serverOf(`${framework}/cold`).request<number[]>({ type: 'probe-upstream', n: 1, offset: takeResourceNumber() }))[0]!;
       const b = await bareProbe.time('/projects/p-1');
       const c = await coldProbe.time(`/projects/cold-${takeResourceNumber()}`);
       if (i < 0) continue; // warm-up: connections, JIT
@@ -100,8 +117,8 @@ try {
   const partial = {
     date: new Date().toISOString(),
     quick,
-    machine: machine(),
-    load: { ...load, duration: settings.duration, rounds: settings.rounds, warmup: settings.warmup },
+    machine: machineInfo,
+    load: { ...load, duration: settings.duration, rounds: settings.rounds, warmup: settings.warmup, pinned },
     scenarios: summarize(results, upstreamCalls),
     cold,
     micro,
@@ -123,7 +140,7 @@ try {
   writeFileSync(`${dir}latest.md`, `${md}\n`);
   process.stdout.write(`Wrote bench/results/latest.json and latest.md (${report.seconds.toFixed(0)} s).\n`);
 } finally {
-  await serverProcess.request({ type: 'close' }).catch(() => undefined);
+  await Promise.all([...servers.values()].map((server) => server.request({ type: 'close' }).catch(() => undefined)));
   await kitProcess.request({ type: 'close' }).catch(() => undefined);
-  await Promise.all([serverProcess.stop(), kitProcess.stop()]);
+  await Promise.all([...servers.values(), kitProcess].map((child) => child.stop()));
 }

@@ -1,10 +1,14 @@
-/** The app servers, in a process of their own (one core's worth of work; the load generator has the other). */
+/**
+ * One scenario's app server, in a process of its own: a separate deployment, so that no scenario's
+ * JIT feedback, hidden classes or garbage weigh on another's (Express's requests, for one, turn the
+ * inline caches of Node's own HTTP code megamorphic for every app in the same process).
+ */
 import { serve } from './child.js';
-import { kitClient, startServers } from './servers.js';
-import { RESOURCE_PERMISSION, type KitInfo } from './shared.js';
+import { kitClient, startServer } from './servers.js';
+import { RESOURCE_PERMISSION, SCENARIOS, type KitInfo } from './shared.js';
 
 let kit: KitInfo | undefined;
-let servers: Awaited<ReturnType<typeof startServers>> | undefined;
+let server: Awaited<ReturnType<typeof startServer>> | undefined;
 let upstreamClient: ReturnType<typeof kitClient> | undefined;
 
 /** `n` sequential `authorization.check` calls from this process, straight to the kit: the upstream latency as the app sees it. */
@@ -26,10 +30,13 @@ async function probeUpstream(n: number, offset: number): Promise<number[]> {
 
 serve(async (message) => {
   switch (message.type) {
-    case 'start':
+    case 'start': {
       kit = message.kit as KitInfo;
-      servers = await startServers(kit);
-      return servers.urls;
+      const scenario = SCENARIOS.find((candidate) => candidate.key === message.scenario);
+      if (!scenario) throw new Error(`unknown scenario ${String(message.scenario)}`);
+      server = await startServer(scenario, kit);
+      return server.url;
+    }
     case 'probe-upstream':
       return probeUpstream(message.n as number, message.offset as number);
     case 'cpu': {
@@ -39,7 +46,7 @@ serve(async (message) => {
     case 'memory':
       return process.memoryUsage();
     case 'close':
-      return servers?.close();
+      return server?.close();
     default:
       throw new Error(`unknown request ${String(message.type)}`);
   }

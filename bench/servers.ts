@@ -1,6 +1,6 @@
 /**
- * The apps under load, one HTTP server per scenario (each with its own authorizer, as separate
- * deployments would be), all with the same route and the same handler.
+ * The apps under load: one HTTP server per scenario, each in a process of its own with its own
+ * authorizer, as separate deployments would be, all with the same route and the same handler.
  */
 import Router from '@koa/router';
 import { WorkOS } from '@workos-inc/node';
@@ -8,13 +8,13 @@ import express, { type RequestHandler } from 'express';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import Koa, { type Middleware } from 'koa';
 import { once } from 'node:events';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as expressGuard from '../adapters/express.js';
 import * as koaGuard from '../adapters/koa.js';
 import { createAuthorizer, type Authorizer } from '../src/index.js';
 import { auth0Guard } from './auth0.js';
-import { AUDIENCE, RESOURCE_PERMISSION, SCENARIOS, TOKEN_PERMISSION, type KitInfo, type Scenario } from './shared.js';
+import { AUDIENCE, RESOURCE_PERMISSION, TOKEN_PERMISSION, type KitInfo, type Scenario } from './shared.js';
 
 const ROUTE = '/projects/:id';
 
@@ -125,28 +125,17 @@ function koaApp(scenario: Scenario, kit: KitInfo): RequestListener {
   return app.callback();
 }
 
-async function listen(listener: RequestListener): Promise<Server> {
+/** Starts one scenario's server (its own process: a separate deployment); returns its URL. */
+export async function startServer(scenario: Scenario, kit: KitInfo): Promise<{ url: string; close(): Promise<void> }> {
+  const listener = scenario.framework === 'express' ? await expressApp(scenario, kit) : koaApp(scenario, kit);
   const server = createServer({ keepAliveTimeout: 60_000 }, listener);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return server;
-}
-
-/** Starts every scenario's server; returns their URLs by scenario key. */
-export async function startServers(kit: KitInfo): Promise<{ urls: Record<string, string>; close(): Promise<void> }> {
-  const servers: Server[] = [];
-  const urls: Record<string, string> = {};
-  for (const scenario of SCENARIOS) {
-    const listener = scenario.framework === 'express' ? await expressApp(scenario, kit) : koaApp(scenario, kit);
-    const server = await listen(listener);
-    servers.push(server);
-    urls[scenario.key] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  }
   return {
-    urls,
-    async close() {
-      for (const server of servers) server.closeAllConnections();
-      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -195,8 +195,14 @@ describe.each(expressVersions)('$name: req.auth and req.authDecision', ({ create
       req.auth = undefined;
       res.json({ verified, after: req.auth ?? null });
     });
+    app.get('/both', expressGuard.requirePermission(authz, 'workspace:view'), expressGuard.requireAuth(authz), (req, res) => {
+      const before = req.authDecision?.source;
+      req.authDecision = undefined;
+      res.json({ user: req.auth?.userId, before, after: req.authDecision ?? null });
+    });
     const server = app.listen(0, '127.0.0.1');
     try {
+      expect((await request(server).get('/both').set(bearer(alice()))).body).toEqual({ user: 'user_alice', before: 'token', after: null });
       expect((await request(server).get('/assigned')).body).toEqual({ user: 'user_stand_in' });
       expect((await request(server).get('/overwritten').set(bearer(alice()))).body).toEqual({ verified: 'user_alice', after: null });
     } finally {
