@@ -8,7 +8,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import express4 from 'express4';
 import Koa, { type Middleware } from 'koa';
 import Koa2 from 'koa2';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as expressGuard from '../adapters/express.js';
@@ -57,6 +57,21 @@ function koaSameTurn(guard: Middleware): Middleware {
   };
 }
 
+/** The app's /me, /billing and /projects/:id answer `{ sameTurn, user, source }`. */
+async function expectSameTurnWhenNoIo(server: Server): Promise<void> {
+  try {
+    const token = alice();
+    const get = async (path: string) => (await request(server).get(path).set(bearer(token))).body;
+    expect(await get('/me')).toEqual({ sameTurn: false, user: 'user_alice' }); // first sight: verified
+    expect(await get('/me')).toEqual({ sameTurn: true, user: 'user_alice' });
+    expect(await get('/billing')).toEqual({ sameTurn: true, user: 'user_alice', source: 'token' });
+    expect(await get('/projects/p-1')).toEqual({ sameTurn: false, user: 'user_alice', source: 'api' });
+    expect(await get('/projects/p-1')).toEqual({ sameTurn: true, user: 'user_alice', source: 'cache' });
+  } finally {
+    await closeServer(server);
+  }
+}
+
 const expressVersions = [
   { name: 'express 5', create: express },
   { name: 'express 4', create: express4 },
@@ -81,18 +96,7 @@ describe('the same turn when no I/O is needed', () => {
         expressSameTurn(expressGuard.requirePermission(authz, 'project:edit', { resource: (req) => project(String(req.params.id)) })),
         reply,
       );
-      const server = app.listen(0, '127.0.0.1');
-      try {
-        const token = alice();
-        const get = async (path: string) => (await request(server).get(path).set(bearer(token))).body;
-        expect(await get('/me')).toEqual({ sameTurn: false, user: 'user_alice' }); // first sight: verified
-        expect(await get('/me')).toEqual({ sameTurn: true, user: 'user_alice' });
-        expect(await get('/billing')).toEqual({ sameTurn: true, user: 'user_alice', source: 'token' });
-        expect(await get('/projects/p-1')).toEqual({ sameTurn: false, user: 'user_alice', source: 'api' });
-        expect(await get('/projects/p-1')).toEqual({ sameTurn: true, user: 'user_alice', source: 'cache' });
-      } finally {
-        await closeServer(server);
-      }
+      await expectSameTurnWhenNoIo(app.listen(0, '127.0.0.1'));
     });
   });
 
@@ -112,18 +116,7 @@ describe('the same turn when no I/O is needed', () => {
         reply,
       );
       app.use(router.routes());
-      const server = app.listen(0, '127.0.0.1');
-      try {
-        const token = alice();
-        const get = async (path: string) => (await request(server).get(path).set(bearer(token))).body;
-        expect(await get('/me')).toEqual({ sameTurn: false, user: 'user_alice' });
-        expect(await get('/me')).toEqual({ sameTurn: true, user: 'user_alice' });
-        expect(await get('/billing')).toEqual({ sameTurn: true, user: 'user_alice', source: 'token' });
-        expect(await get('/projects/p-1')).toEqual({ sameTurn: false, user: 'user_alice', source: 'api' });
-        expect(await get('/projects/p-1')).toEqual({ sameTurn: true, user: 'user_alice', source: 'cache' });
-      } finally {
-        await closeServer(server);
-      }
+      await expectSameTurnWhenNoIo(app.listen(0, '127.0.0.1'));
     });
   });
 
