@@ -12,7 +12,7 @@ import { createProbe, runLoad, takeResourceNumber, type LoadResult } from './loa
 import { measureMemory } from './memory.js';
 import { runMicro } from './micro.js';
 import { evaluate, machine, markdown, summarize, type ColdLatency, type Report } from './report.js';
-import { median, SCENARIOS, type KitInfo } from './shared.js';
+import { median, ROUND_ORDER, SCENARIOS, type KitInfo } from './shared.js';
 
 const quick = process.argv.includes('--quick');
 const noPin = process.argv.includes('--no-pin');
@@ -68,7 +68,7 @@ try {
   const upstreamCalls = new Map<string, number>();
   for (let round = 1; round <= settings.rounds; round++) {
     log(`round ${round}/${settings.rounds}`);
-    for (const scenario of SCENARIOS) {
+    for (const scenario of ROUND_ORDER) {
       const callsBefore = await upstreamChecks();
       const cpuBefore = await serverCpu(scenario.key);
       const result = await runLoad(urls[scenario.key]!, scenario, kit.token, { ...load, duration: settings.duration });

@@ -46,14 +46,23 @@ export const SCENARIO_LABELS: Record<ScenarioId, string> = {
   auth0: 'peer: express-oauth2-jwt-bearer (token only)',
 };
 
-/** In run order within a round: the scenarios compared with each other run close together. */
 const EXPRESS: ScenarioId[] = ['bare', 'token', 'auth0', 'warm', 'naive', 'cold'];
 const KOA: ScenarioId[] = ['bare', 'token', 'warm', 'cold'];
 
+/** In the order of the report. */
 export const SCENARIOS: Scenario[] = [
   ...EXPRESS.map((id) => ({ key: `express/${id}`, framework: 'express' as const, id, label: SCENARIO_LABELS[id], distinctResources: id === 'cold' })),
   ...KOA.map((id) => ({ key: `koa/${id}`, framework: 'koa' as const, id, label: SCENARIO_LABELS[id], distinctResources: id === 'cold' })),
 ];
+
+/**
+ * In the order they run within a round: every pair a target compares runs back to back (warm with
+ * naive and with bare, token with bare and with the Auth0 peer), so that a burst of machine noise,
+ * which lasts seconds, tends to hit both sides of a ratio alike.
+ */
+export const ROUND_ORDER: Scenario[] = ['express/naive', 'express/warm', 'express/bare', 'express/token', 'express/auth0', 'express/cold', 'koa/warm', 'koa/bare', 'koa/token', 'koa/cold'].map(
+  (key) => SCENARIOS.find((scenario) => scenario.key === key)!,
+);
 
 /** The path a scenario's requests go to; `n` numbers the distinct resources of the cold scenarios. */
 export function requestPath(scenario: Scenario, n: number): string {
