@@ -97,6 +97,7 @@ export function summarize(
   return SCENARIOS.map((scenario) => {
     const rounds = results.get(scenario.key)!;
     const ok = rounds.reduce((total, round) => total + round.ok, 0);
+    const vsBareRounds = rounds.map((round, i) => round.rps / bareOf(scenario)[i]!.rps);
     return {
       key: scenario.key,
       label: scenario.label,
@@ -104,8 +105,8 @@ export function summarize(
       rps: median(rounds.map((round) => round.rps)),
       p50: median(rounds.map((round) => round.p50)),
       p99: median(rounds.map((round) => round.p99)),
-      vsBare: median(rounds.map((round, i) => round.rps / bareOf(scenario)[i]!.rps)),
-      vsBareRounds: rounds.map((round, i) => round.rps / bareOf(scenario)[i]!.rps),
+      vsBare: median(vsBareRounds),
+      vsBareRounds,
       vsNaive: median(rounds.map((round, i) => round.rps / naive[i]!.rps)),
       serverCpuUs: median(rounds.map((round) => round.serverCpuUs ?? Number.NaN)),
       cpuVsBare: median(rounds.map((round, i) => (bareOf(scenario)[i]!.serverCpuUs ?? Number.NaN) / (round.serverCpuUs ?? Number.NaN))),
