@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { requestGate, type AuthorizedRequest, type Authorizer } from '../src/authorizer.js';
+import { requestGate, type Authorizer } from '../src/authorizer.js';
 import type { Principal } from '../src/claims.js';
 import { assertPermission, type Decision, type ResourceResolver } from '../src/decision.js';
 import { isFgaGuardError, toErrorResponse } from '../src/errors.js';
@@ -46,28 +46,38 @@ function fail(error: unknown, options: GuardOptions, res: Response, next: NextFu
   res.status(status).set(headers).json(body);
 }
 
-/** Lets the request through with `req.auth` set when it carries a valid bearer token. */
-export function requireAuth(authz: Authorizer, options: GuardOptions = {}): RequestHandler {
-  const gate = requestGate(authz);
-  const admit = (req: Request, next: NextFunction, principal: Principal) => {
-    setPrincipal(req, principal);
-    next();
-  };
+/**
+ * The guard middleware around one of the authorizer's answers: `attempt` asks, `admit` records the
+ * answer on the request. Both are made once per guard, so the synchronous path (a remembered token,
+ * a token permission, a warm decision) allocates nothing here and goes on in this turn.
+ */
+function guard<T>(options: GuardOptions, attempt: (req: Request) => Settling<T>, admit: (req: Request, outcome: T) => void): RequestHandler {
   return (req, res, next) => {
     if (options.allowPreflight && isPreflight(req)) return next();
-    let principal: Settling<Principal>;
+    let outcome: Settling<T>;
     try {
-      principal = gate.authenticate(req.headers.authorization);
+      outcome = attempt(req);
     } catch (error) {
       return fail(error, options, res, next);
     }
-    // Synchronous for a remembered token: the request goes on in this turn.
-    if (!isPromiseLike(principal)) return admit(req, next, principal);
-    principal.then(
-      (verified) => admit(req, next, verified),
+    if (!isPromiseLike(outcome)) {
+      admit(req, outcome);
+      return next();
+    }
+    outcome.then(
+      (settled) => {
+        admit(req, settled);
+        next();
+      },
       (error: unknown) => fail(error, options, res, next),
     );
   };
+}
+
+/** Lets the request through with `req.auth` set when it carries a valid bearer token. */
+export function requireAuth(authz: Authorizer, options: GuardOptions = {}): RequestHandler {
+  const gate = requestGate(authz);
+  return guard(options, (req) => gate.authenticate(req.headers.authorization), setPrincipal);
 }
 
 /**
@@ -83,23 +93,5 @@ export function requirePermission(
   const { resource } = options;
   if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
   const gate = requestGate(authz);
-  const admit = (req: Request, next: NextFunction, authorized: AuthorizedRequest) => {
-    setAuthorized(req, authorized);
-    next();
-  };
-  return (req, res, next) => {
-    if (options.allowPreflight && isPreflight(req)) return next();
-    let outcome: Settling<AuthorizedRequest>;
-    try {
-      outcome = gate.authorize(req.headers.authorization, permission, resource, req);
-    } catch (error) {
-      return fail(error, options, res, next);
-    }
-    // Synchronous on the token and warm-cache paths: the request goes on in this turn.
-    if (!isPromiseLike(outcome)) return admit(req, next, outcome);
-    outcome.then(
-      (authorized) => admit(req, next, authorized),
-      (error: unknown) => fail(error, options, res, next),
-    );
-  };
+  return guard(options, (req) => gate.authorize(req.headers.authorization, permission, resource, req), setAuthorized);
 }

@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { requestGate, type AuthorizedRequest, type Authorizer } from '../src/authorizer.js';
+import { requestGate, type Authorizer } from '../src/authorizer.js';
 import type { Principal } from '../src/claims.js';
 import { assertPermission, type Decision, type ResourceResolver } from '../src/decision.js';
 import { isFgaGuardError, toErrorResponse } from '../src/errors.js';
@@ -48,30 +48,44 @@ function authorizationOf(ctx: Context): string | undefined {
   return ctx.get('Authorization') || undefined;
 }
 
-// The middlewares below are not `async`: on the token and warm-cache paths the decision is
-// synchronous, and the request goes on to `next()` in the same turn.
+/**
+ * The guard middleware around one of the authorizer's answers: `attempt` asks, `admit` records the
+ * answer in `ctx.state`. Not `async`, and both are made once per guard, so the synchronous path (a
+ * remembered token, a token permission, a warm decision) goes on to `next()` in this turn.
+ */
+function guard<T>(options: GuardOptions, attempt: (ctx: Context) => Settling<T>, admit: (ctx: Context, outcome: T) => void): Middleware {
+  return (ctx: Context, next: Next) => {
+    if (options.allowPreflight && isPreflight(ctx)) return next();
+    let outcome: Settling<T>;
+    try {
+      outcome = attempt(ctx);
+    } catch (error) {
+      return fail(ctx, error, options);
+    }
+    if (!isPromiseLike(outcome)) {
+      admit(ctx, outcome);
+      return next();
+    }
+    return outcome.then(
+      (settled) => {
+        admit(ctx, settled);
+        return next();
+      },
+      (error: unknown) => fail(ctx, error, options),
+    );
+  };
+}
 
 /** Lets the request through with `ctx.state.auth` set when it carries a valid bearer token. */
 export function requireAuth(authz: Authorizer, options: GuardOptions = {}): Middleware {
   const gate = requestGate(authz);
-  const admit = (ctx: Context, next: Next, principal: Principal) => {
-    ctx.state.auth = principal;
-    return next();
-  };
-  return (ctx: Context, next: Next) => {
-    if (options.allowPreflight && isPreflight(ctx)) return next();
-    let principal: Settling<Principal>;
-    try {
-      principal = gate.authenticate(authorizationOf(ctx));
-    } catch (error) {
-      return fail(ctx, error, options);
-    }
-    if (!isPromiseLike(principal)) return admit(ctx, next, principal);
-    return principal.then(
-      (verified) => admit(ctx, next, verified),
-      (error: unknown) => fail(ctx, error, options),
-    );
-  };
+  return guard(
+    options,
+    (ctx) => gate.authenticate(authorizationOf(ctx)),
+    (ctx, principal) => {
+      ctx.state.auth = principal;
+    },
+  );
 }
 
 /**
@@ -87,23 +101,12 @@ export function requirePermission(
   const { resource } = options;
   if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
   const gate = requestGate(authz);
-  const admit = (ctx: Context, next: Next, { principal, decision }: AuthorizedRequest) => {
-    ctx.state.auth = principal;
-    ctx.state.authDecision = decision;
-    return next();
-  };
-  return (ctx: Context, next: Next) => {
-    if (options.allowPreflight && isPreflight(ctx)) return next();
-    let outcome: Settling<AuthorizedRequest>;
-    try {
-      outcome = gate.authorize(authorizationOf(ctx), permission, resource, ctx);
-    } catch (error) {
-      return fail(ctx, error, options);
-    }
-    if (!isPromiseLike(outcome)) return admit(ctx, next, outcome);
-    return outcome.then(
-      (authorized) => admit(ctx, next, authorized),
-      (error: unknown) => fail(ctx, error, options),
-    );
-  };
+  return guard(
+    options,
+    (ctx) => gate.authorize(authorizationOf(ctx), permission, resource, ctx),
+    (ctx, { principal, decision }) => {
+      ctx.state.auth = principal;
+      ctx.state.authDecision = decision;
+    },
+  );
 }
