@@ -186,7 +186,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     resource: ResourceRef,
     membership: string,
     started: number,
-    deadline = Date.now() + config.timeout,
+    deadline?: number,
   ): Settling<Decision> {
     // 6. Remembered decisions, keyed so they never cross memberships, permissions or resources.
     const key = cacheKey(membership, permission, resourceKey(resource));
@@ -197,7 +197,8 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
 
     // 7–8. One call of the check API for all identical in-flight checks; errors are not remembered.
     const answer = decisions.load(key, async () => {
-      const granted = await checkPermission(config.client, membership, permission, resource, deadline);
+      // The budget starts here unless a membership lookup already started it.
+      const granted = await checkPermission(config.client, membership, permission, resource, deadline ?? Date.now() + config.timeout);
       return { value: granted, ttl: ttlFor(config, granted) };
     });
     return answer.then((allowed) => finish(principal, permission, started, decisionOutcome(allowed, 'api', resource, membership)));
