@@ -44,8 +44,9 @@ function fail(ctx: Context, error: unknown, options: GuardOptions): void {
   ctx.body = body;
 }
 
+/** What `ctx.get('Authorization')` reads, without lowercasing the name on every request. */
 function authorizationOf(ctx: Context): string | undefined {
-  return ctx.get('Authorization') || undefined;
+  return ctx.req.headers.authorization;
 }
 
 /**

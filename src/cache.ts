@@ -1,5 +1,13 @@
 import { LRUCache } from 'lru-cache';
 
+/**
+ * lru-cache's `ttlResolution: 0`: every expiry check reads the clock. The default (1 ms) reuses a
+ * reading and arms a timer to drop it, so under load each cache creates and fires about a thousand
+ * timers a second; measured inside a loaded Express server, a token-cache hit cost 0.7–2.3 µs that
+ * way against 0.6–1.0 µs reading the clock. It also lets a token die at its `exp`, not 1 ms later.
+ */
+export const EXACT_TTL = 0;
+
 export interface Loaded<V> {
   value: V;
   /** ms to remember the value; 0 = do not remember. */
@@ -16,7 +24,7 @@ export class CoalescingCache<V extends NonNullable<unknown>> {
   private readonly inflight = new Map<string, Promise<V>>();
 
   constructor(max: number | false) {
-    this.answers = max === false ? undefined : new LRUCache<string, V>({ max, ttlAutopurge: false });
+    this.answers = max === false ? undefined : new LRUCache<string, V>({ max, ttlAutopurge: false, ttlResolution: EXACT_TTL });
   }
 
   /** The remembered answer, if any and not expired. */

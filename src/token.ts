@@ -2,6 +2,7 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jos
 import { LRUCache } from 'lru-cache';
 import { ClaimTypeError, principalFromClaims, type Principal } from './claims.js';
 import type { ResolvedConfig } from './config.js';
+import { EXACT_TTL } from './cache.js';
 import { InvalidRequestError, InvalidTokenError, ServiceUnavailableError, UnauthorizedError } from './errors.js';
 
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -21,26 +22,14 @@ interface VerifiedToken {
 }
 
 const isHttpWhitespace = (code: number) => code === 0x20 || code === 0x09;
+const BEARER = 'bearer';
 
-/**
- * Only SP and HTAB separate things in a header (RFC 9110 §5.6.3); other Unicode spaces are just
- * invalid bytes. A loop, not a regex: `[ \t]+$` backtracks quadratically on long runs of spaces.
- */
-function trimHttpWhitespace(value: string): string {
-  let start = 0;
-  let end = value.length;
-  while (start < end && isHttpWhitespace(value.charCodeAt(start))) start++;
-  while (end > start && isHttpWhitespace(value.charCodeAt(end - 1))) end--;
-  return value.slice(start, end);
-}
-
-/** `bearer` in any case, then the end or whitespace: the scheme of RFC 6750 §2.1. */
-function hasBearerScheme(value: string): boolean {
-  return (
-    value.length >= 6 &&
-    value.slice(0, 6).toLowerCase() === 'bearer' &&
-    (value.length === 6 || isHttpWhitespace(value.charCodeAt(6)))
-  );
+/** `bearer` in any case at `start` (ASCII letters only: setting bit 0x20 lowercases them, nothing else maps onto them). */
+function hasBearerScheme(value: string, start: number): boolean {
+  for (let i = 0; i < BEARER.length; i++) {
+    if ((value.charCodeAt(start + i) | 0x20) !== BEARER.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /**
@@ -50,11 +39,22 @@ function hasBearerScheme(value: string): boolean {
  */
 export function bearerCredentials(header: string | undefined, realm: string): string {
   if (typeof header !== 'string' || header.length === 0) throw new UnauthorizedError(realm);
-  const value = trimHttpWhitespace(header);
-  if (!hasBearerScheme(value)) throw new UnauthorizedError(realm);
-  const credentials = trimHttpWhitespace(value.slice(6));
-  if (credentials.length === 0) throw new InvalidRequestError(realm, 'The bearer token is missing');
-  return credentials;
+  // Only SP and HTAB separate things in a header (RFC 9110 §5.6.3); other Unicode spaces are just
+  // invalid bytes. Indices, not regexes or trims: `[ \t]+$` backtracks quadratically on long runs
+  // of spaces, and this runs on every request.
+  let start = 0;
+  let end = header.length;
+  while (start < end && isHttpWhitespace(header.charCodeAt(start))) start++;
+  while (end > start && isHttpWhitespace(header.charCodeAt(end - 1))) end--;
+  const afterScheme = start + BEARER.length;
+  // The scheme, then the end or whitespace (RFC 6750 §2.1).
+  if (afterScheme > end || !hasBearerScheme(header, start) || (afterScheme < end && !isHttpWhitespace(header.charCodeAt(afterScheme)))) {
+    throw new UnauthorizedError(realm);
+  }
+  start = afterScheme;
+  while (start < end && isHttpWhitespace(header.charCodeAt(start))) start++;
+  if (start === end) throw new InvalidRequestError(realm, 'The bearer token is missing');
+  return header.slice(start, end);
 }
 
 /** More than one token → 400 invalid_request; a string that cannot be a JWT → 401 invalid_token. */
@@ -109,7 +109,7 @@ export class TokenVerifier {
       // jose's own unknown-kid refetch is left off (cool-down = max age); RefetchAllowance decides.
       cooldownDuration: JWKS_MAX_AGE_MS,
     });
-    this.verified = config.tokenCacheMax > 0 ? new LRUCache({ max: config.tokenCacheMax }) : undefined;
+    this.verified = config.tokenCacheMax > 0 ? new LRUCache({ max: config.tokenCacheMax, ttlResolution: EXACT_TTL }) : undefined;
   }
 
   get cachedTokens(): number {
