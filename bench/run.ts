@@ -18,12 +18,15 @@ const quick = process.argv.includes('--quick');
 const noPin = process.argv.includes('--no-pin');
 const APP_CPU = 1;
 const LOAD_CPU = 0;
+// Replicas: app-server processes per scenario, taking rounds in turn. Two processes running the
+// same code differ by a few per cent in throughput (JIT, GC sizing, memory layout: bare against bare
+// differed by up to 3 % here); with one process per scenario, that luck went into every ratio.
 // Warm-up: with `--trace-opt`, a guarded Express server was still compiling (and once deoptimizing
-// Node's HTTP code) up to about 25 000 requests; 5 s at ≈ 6 000 req/s gets past that before any
+// Node's HTTP code) up to about 25 000 requests; 4 s at ≈ 6 000 req/s gets past that before any
 // round is measured.
 const settings = quick
-  ? { rounds: 1, duration: 1, warmup: 1, connections: 10, pipelining: 1, microSeconds: 0.3, memoryTotal: 200_000, memoryEvery: 50_000, probes: 60 }
-  : { rounds: 16, duration: 1, warmup: 5, connections: 10, pipelining: 1, microSeconds: 1, memoryTotal: 1_000_000, memoryEvery: 100_000, probes: 300 };
+  ? { rounds: 1, replicas: 1, duration: 1, warmup: 1, connections: 10, pipelining: 1, microSeconds: 0.3, memoryTotal: 200_000, memoryEvery: 50_000, probes: 60 }
+  : { rounds: 16, replicas: 2, duration: 1, warmup: 4, connections: 10, pipelining: 1, microSeconds: 1, memoryTotal: 1_000_000, memoryEvery: 100_000, probes: 300 };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const startedAt = performance.now();
@@ -43,39 +46,48 @@ const memory = await measureMemory(settings.memoryTotal, settings.memoryEvery);
 // 2. Under load: the kit, and one app-server process per scenario.
 const kitProcess = startChild('./kit-process.ts');
 const serverFlags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
-const servers = new Map(SCENARIOS.map((scenario) => [scenario.key, startChild('./server-process.ts', serverFlags)]));
-const serverOf = (key: string) => servers.get(key)!;
+const servers = new Map(
+  SCENARIOS.map((scenario) => [scenario.key, Array.from({ length: settings.replicas }, () => startChild('./server-process.ts', serverFlags))]),
+);
+const allServers = [...servers.values()].flat();
+const serverOf = (key: string, replica = 0) => servers.get(key)![replica]!;
 const pinned =
   !noPin &&
   [pinToCpu(process.pid, LOAD_CPU), pinToCpu(kitProcess.process.pid!, LOAD_CPU)]
-    .concat([...servers.values()].map((server) => pinToCpu(server.process.pid!, APP_CPU)))
+    .concat(allServers.map((server) => pinToCpu(server.process.pid!, APP_CPU)))
     .every(Boolean);
 log(pinned ? `pinned: app servers on CPU ${APP_CPU}; load generator and kit on CPU ${LOAD_CPU}` : 'not pinned');
 try {
   const kit = await kitProcess.request<KitInfo>({ type: 'info' });
-  const urls: Record<string, string> = {};
+  const urls: Record<string, string[]> = {};
   for (const scenario of SCENARIOS) {
-    urls[scenario.key] = await serverOf(scenario.key).request<string>({ type: 'start', kit, scenario: scenario.key });
+    urls[scenario.key] = await Promise.all(
+      servers.get(scenario.key)!.map((server) => server.request<string>({ type: 'start', kit, scenario: scenario.key })),
+    );
   }
+  const urlOf = (key: string, replica = 0) => urls[key]![replica]!;
   const upstreamChecks = async () => (await kitProcess.request<{ check: number }>({ type: 'calls' })).check;
-  /** µs of CPU a scenario's app server has used (user + system): per request, it is robust to a shared machine. */
-  const serverCpu = (key: string) => serverOf(key).request<number>({ type: 'cpu' });
+  /** µs of CPU an app server has used (user + system): per request, it is robust to a shared machine. */
+  const serverCpu = (key: string, replica: number) => serverOf(key, replica).request<number>({ type: 'cpu' });
 
   const load = { connections: settings.connections, pipelining: settings.pipelining };
   log('warm-up…');
   for (const scenario of SCENARIOS) {
-    await runLoad(urls[scenario.key]!, scenario, kit.token, { ...load, duration: settings.warmup });
+    for (let replica = 0; replica < settings.replicas; replica++) {
+      await runLoad(urlOf(scenario.key, replica), scenario, kit.token, { ...load, duration: settings.warmup });
+    }
   }
 
   const results = new Map<string, LoadResult[]>(SCENARIOS.map((scenario) => [scenario.key, []]));
   const upstreamCalls = new Map<string, number>();
   for (let round = 1; round <= settings.rounds; round++) {
-    log(`round ${round}/${settings.rounds}`);
+    const replica = (round - 1) % settings.replicas;
+    log(`round ${round}/${settings.rounds}${settings.replicas > 1 ? ` (servers #${replica + 1})` : ''}`);
     for (const scenario of ROUND_ORDER) {
       const callsBefore = await upstreamChecks();
-      const cpuBefore = await serverCpu(scenario.key);
-      const result = await runLoad(urls[scenario.key]!, scenario, kit.token, { ...load, duration: settings.duration });
-      result.serverCpuUs = ((await serverCpu(scenario.key)) - cpuBefore) / Math.max(1, result.ok + result.non2xx);
+      const cpuBefore = await serverCpu(scenario.key, replica);
+      const result = await runLoad(urlOf(scenario.key, replica), scenario, kit.token, { ...load, duration: settings.duration });
+      result.serverCpuUs = ((await serverCpu(scenario.key, replica)) - cpuBefore) / Math.max(1, result.ok + result.non2xx);
       upstreamCalls.set(scenario.key, (upstreamCalls.get(scenario.key) ?? 0) + (await upstreamChecks()) - callsBefore);
       results.get(scenario.key)!.push(result);
       log(
@@ -93,8 +105,8 @@ try {
     const upstream: number[] = [];
     const bare: number[] = [];
     const coldLatencies: number[] = [];
-    const bareProbe = createProbe(urls[`${framework}/bare`]!, kit.token);
-    const coldProbe = createProbe(urls[`${framework}/cold`]!, kit.token);
+    const bareProbe = createProbe(urlOf(`${framework}/bare`), kit.token);
+    const coldProbe = createProbe(urlOf(`${framework}/cold`), kit.token);
     for (let i = -10; i < settings.probes; i++) {
       const u = (await serverOf(`${framework}/cold`).request<number[]>({ type: 'probe-upstream', n: 1, offset: takeResourceNumber() }))[0]!;
       const b = await bareProbe.time('/projects/p-1');
@@ -121,7 +133,7 @@ try {
     date: new Date().toISOString(),
     quick,
     machine: machineInfo,
-    load: { ...load, duration: settings.duration, rounds: settings.rounds, warmup: settings.warmup, pinned },
+    load: { ...load, duration: settings.duration, rounds: settings.rounds, warmup: settings.warmup, replicas: settings.replicas, pinned },
     scenarios: summarize(results, upstreamCalls),
     cold,
     micro,
@@ -143,7 +155,7 @@ try {
   writeFileSync(`${dir}latest.md`, `${md}\n`);
   process.stdout.write(`Wrote bench/results/latest.json and latest.md (${report.seconds.toFixed(0)} s).\n`);
 } finally {
-  await Promise.all([...servers.values()].map((server) => server.request({ type: 'close' }).catch(() => undefined)));
+  await Promise.all(allServers.map((server) => server.request({ type: 'close' }).catch(() => undefined)));
   await kitProcess.request({ type: 'close' }).catch(() => undefined);
-  await Promise.all([...servers.values(), kitProcess].map((child) => child.stop()));
+  await Promise.all([...allServers, kitProcess].map((child) => child.stop()));
 }

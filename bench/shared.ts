@@ -8,8 +8,8 @@ export const TOKEN_PERMISSION = 'workspace:view';
 export const RESOURCE_PERMISSION = 'project:edit';
 /** The project every warm (and naive) request is about. */
 export const WARM_PROJECT = 'p-1';
-/** Projects cold-0 … cold-(N-1) exist in the kit's model; a full run asks about ~30 000 of them. */
-export const COLD_PROJECTS = 60_000;
+/** Projects cold-0 … cold-(N-1) exist in the kit's model; a full run asks about 55 000 of them. */
+export const COLD_PROJECTS = 80_000;
 /** The kit's injected upstream latency on `check`, ms. */
 export const UPSTREAM_DELAY_MS = 5;
 

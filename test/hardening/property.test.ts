@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizer, isFgaGuardError, type Authorizer } from '../../src/index.js';
+import { bearerCredentials } from '../../src/token.js';
 import { createTestKit, type TestKit } from '../../testing/index.js';
 import { closeServer, type AppUnderTest, type RouteSpec } from '../support/apps.js';
 import { b64json, b64url, nowSeconds } from '../support/forge.js';
@@ -151,6 +152,44 @@ describe('the core, without HTTP in between', () => {
       { numRuns: 1_000 },
     );
     expect(kit.calls('check')).toBe(0);
+  });
+
+  it('reads `Authorization: Bearer` as RFC 6750 does, for any header (the scheme is matched by char code)', () => {
+    /** The rule written plainly: SP/HTAB trimmed, `bearer` in any case, then the end or SP/HTAB. */
+    const reference = (header: string): string | 401 | 400 => {
+      const value = header.replace(/^[ \t]+|[ \t]+$/g, '');
+      if (!/^bearer(?:$|[ \t])/i.test(value)) return 401;
+      const credentials = value.slice(6).replace(/^[ \t]+/, '');
+      return credentials === '' ? 400 : credentials;
+    };
+    const outcome = (header: string): string | number => {
+      try {
+        return bearerCredentials(header, 'api');
+      } catch (error) {
+        return (error as { status: number }).status;
+      }
+    };
+    // Near misses of the scheme, letter by letter: either case, or a character a bit or two away
+    // (0x40, 0x60, 0x01, 0x100) from the letter, which a sloppy case-fold would take for it.
+    const nearLetter = (letter: string) => {
+      const code = letter.charCodeAt(0);
+      return fc.oneof(
+        { arbitrary: fc.constantFrom(letter, letter.toUpperCase()), weight: 4 },
+        { arbitrary: fc.constantFrom(...[0x40, 0x60, 0x01, 0x100].map((delta) => String.fromCharCode(code ^ delta))), weight: 1 },
+      );
+    };
+    const scheme = fc.tuple(...[...'bearer'].map(nearLetter)).map((letters) => letters.join(''));
+    const pieces = fc.constantFrom(' ', '\t', '\u00a0', '\n', 'x', 'tok.en', 'B', '=');
+    const header = fc.oneof(
+      fc.tuple(fc.array(pieces, { maxLength: 3 }), scheme, fc.array(pieces, { maxLength: 6 })).map(([before, name, after]) => `${before.join('')}${name}${after.join('')}`),
+      fc.string({ unit: 'binary', maxLength: 40 }),
+    );
+    fc.assert(
+      fc.property(header, (value) => {
+        expect(outcome(value)).toBe(value === '' ? 401 : reference(value));
+      }),
+      { numRuns: 5_000 },
+    );
   });
 
   it('a token whose exp is just past is always refused, whatever else it says', async () => {
