@@ -177,7 +177,7 @@ export function markdown(report: Report): string {
   out.push(
     `Load: autocannon, ${load.connections} connections, pipelining ${load.pipelining}, ${load.rounds} interleaved round(s) of ${load.duration} s per scenario ` +
       `(after ${load.warmup} s of warm-up each); medians across rounds. Ratios are medians of per-round ratios. ` +
-      `Each app server in its own process, ${load.replicas} per scenario taking rounds in turn` +
+      `Each app server in its own process${load.replicas > 1 ? `, ${load.replicas} per scenario taking rounds in turn` : ''}` +
       `${load.pinned ? ', pinned to one CPU; the load generator and the kit on the other.' : '; not pinned to CPUs.'}` +
       `${report.quick ? ' **Quick run.**' : ''}`,
   );
