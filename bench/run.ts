@@ -18,9 +18,9 @@ const quick = process.argv.includes('--quick');
 const noPin = process.argv.includes('--no-pin');
 const APP_CPU = 1;
 const LOAD_CPU = 0;
-// Replicas: app-server processes per scenario, taking rounds in turn. Two processes running the
-// same code differ by a few per cent in throughput (JIT, GC sizing, memory layout: bare against bare
-// differed by up to 3 % here); with one process per scenario, that luck went into every ratio.
+// Replicas: app-server processes per scenario, taking rounds in turn. Processes running the same
+// code differ by a few per cent (JIT, GC sizing, memory layout: three of the same bare app differed
+// by up to 4 % in CPU per request here); with one per scenario, that luck went into every ratio.
 // Warm-up: with `--trace-opt`, a guarded Express server was still compiling (and once deoptimizing
 // Node's HTTP code) up to about 25 000 requests; 4 s at ≈ 6 000 req/s gets past that before any
 // round is measured.
