@@ -1,8 +1,8 @@
 /**
  * `npm run bench` (`-- --quick` for a smoke run, `-- --no-pin` to leave CPU placement to the OS).
- * Processes: the kit (the stand-in WorkOS, 5 ms on `check`), one app server per scenario, and this
- * one, which generates the load, so every scenario's client costs the same. Scenarios are
- * interleaved round by round; medians across rounds.
+ * Processes: the kit (the stand-in WorkOS, 5 ms on `check`), two app servers per scenario (one in a
+ * quick run) taking rounds in turn, and this one, which generates the load, so every scenario's
+ * client costs the same. Scenarios are interleaved round by round; medians across rounds.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,7 @@ const micro = await runMicro(settings.microSeconds);
 log(`memory: ${settings.memoryTotal.toLocaleString('en-US')} distinct resources…`);
 const memory = await measureMemory(settings.memoryTotal, settings.memoryEvery);
 
-// 2. Under load: the kit, and one app-server process per scenario.
+// 2. Under load: the kit, and the app-server processes of every scenario.
 const kitProcess = startChild('./kit-process.ts');
 const serverFlags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
 const servers = new Map(

@@ -24,7 +24,7 @@ interface VerifiedToken {
 const isHttpWhitespace = (code: number) => code === 0x20 || code === 0x09;
 const BEARER = 'bearer';
 
-/** `bearer` in any case at `start` (ASCII letters only: setting bit 0x20 lowercases them, nothing else maps onto them). */
+/** `bearer`, in any case, at `start`: setting bit 0x20 lowercases an ASCII letter and maps nothing else onto one. */
 function hasBearerScheme(value: string, start: number): boolean {
   for (let i = 0; i < BEARER.length; i++) {
     if ((value.charCodeAt(start + i) | 0x20) !== BEARER.charCodeAt(i)) return false;
