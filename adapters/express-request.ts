@@ -79,11 +79,13 @@ function slotsOf(req: Request): Slots | undefined {
   return lastSlots;
 }
 
-/** `req.auth = principal`, keeping `req.authDecision`, without adding a property to `req`. */
+/**
+ * `req.auth = principal`, keeping `req.authDecision`: once the accessors are on Express's request
+ * prototype the assignment goes through them; any other request gets a plain property.
+ */
 export function setPrincipal(req: Request, principal: Principal): void {
-  const slots = slotsOf(req);
-  if (slots === undefined) req.auth = principal; // not an Express request: a plain property
-  else slots.set(req, { principal, decision: slots.get(req)?.decision });
+  slotsOf(req);
+  req.auth = principal;
 }
 
 /** `req.auth` and `req.authDecision` at once: one WeakMap entry, the authorizer's own answer. */
