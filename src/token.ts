@@ -24,6 +24,12 @@ interface VerifiedToken {
 const isHttpWhitespace = (code: number) => code === 0x20 || code === 0x09;
 const BEARER = 'bearer';
 
+/** The first index from `start` (before `end`) that is not SP or HTAB. */
+function skipHttpWhitespace(value: string, start: number, end: number): number {
+  while (start < end && isHttpWhitespace(value.charCodeAt(start))) start++;
+  return start;
+}
+
 /** `bearer`, in any case, at `start`: setting bit 0x20 lowercases an ASCII letter and maps nothing else onto one. */
 function hasBearerScheme(value: string, start: number): boolean {
   for (let i = 0; i < BEARER.length; i++) {
@@ -42,19 +48,17 @@ export function bearerCredentials(header: string | undefined, realm: string): st
   // Only SP and HTAB separate things in a header (RFC 9110 §5.6.3); other Unicode spaces are just
   // invalid bytes. Indices, not regexes or trims: `[ \t]+$` backtracks quadratically on long runs
   // of spaces, and this runs on every request.
-  let start = 0;
   let end = header.length;
-  while (start < end && isHttpWhitespace(header.charCodeAt(start))) start++;
+  const start = skipHttpWhitespace(header, 0, end);
   while (end > start && isHttpWhitespace(header.charCodeAt(end - 1))) end--;
   const afterScheme = start + BEARER.length;
   // The scheme, then the end or whitespace (RFC 6750 §2.1).
   if (afterScheme > end || !hasBearerScheme(header, start) || (afterScheme < end && !isHttpWhitespace(header.charCodeAt(afterScheme)))) {
     throw new UnauthorizedError(realm);
   }
-  start = afterScheme;
-  while (start < end && isHttpWhitespace(header.charCodeAt(start))) start++;
-  if (start === end) throw new InvalidRequestError(realm, 'The bearer token is missing');
-  return header.slice(start, end);
+  const credentials = skipHttpWhitespace(header, afterScheme, end);
+  if (credentials === end) throw new InvalidRequestError(realm, 'The bearer token is missing');
+  return header.slice(credentials, end);
 }
 
 /** More than one token → 400 invalid_request; a string that cannot be a JWT → 401 invalid_token. */
