@@ -3,7 +3,7 @@ import type { Principal } from './claims.js';
 import { resolveConfig, type AuthorizerOptions, type ResolvedConfig } from './config.js';
 import { assertPermission, type Decision, type DenialReason, type ResourceResolver } from './decision.js';
 import { ForbiddenError } from './errors.js';
-import { cacheKey, resourceKey, validateResource, type ResourceRef } from './resource.js';
+import { cacheKey, decisionKey, validateResource, type ResourceRef } from './resource.js';
 import { assertSingleToken, bearerCredentials, TokenVerifier } from './token.js';
 import { isPromiseLike, type Settling } from './settling.js';
 import { checkPermission, findActiveMembership } from './upstream.js';
@@ -189,7 +189,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     deadline?: number,
   ): Settling<Decision> {
     // 6. Remembered decisions, keyed so they never cross memberships, permissions or resources.
-    const key = cacheKey(membership, permission, resourceKey(resource));
+    const key = decisionKey(membership, permission, resource);
     const remembered = decisions.peek(key);
     if (remembered !== undefined) {
       return finish(principal, permission, started, decisionOutcome(remembered, 'cache', resource, membership));

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkOS } from '@workos-inc/node';
 import { createAuthorizer, ServiceUnavailableError, type Authorizer, type AuthorizerOptions, type Principal } from '../../src/index.js';
-import { cacheKey, resourceKey } from '../../src/resource.js';
+import { cacheKey, decisionKey } from '../../src/resource.js';
 import { createTestKit, type TestKit } from '../../testing/index.js';
 import { closeServer, type AppUnderTest, type RouteSpec } from '../support/apps.js';
 import { bearer, expectGuardAnswer, primaryFrameworks, sleep } from '../support/hardening.js';
@@ -186,6 +186,8 @@ describe('cache keys cannot collide', () => {
       ['om:1', 'p:q', { id: '3:a:b1:c' }],
       ['om:1', 'p:q', { type: 'ext', externalId: 'a:b' }],
       ['3:om:1', 'p:q', { type: 'a:b', externalId: 'c' }],
+      ['om:1', 'p:q', { type: 'a', externalId: ':bc' }],
+      ['om:1', 'p:q', { id: '3:a:bc' }],
     ];
     for (const [membership, permission, resource] of lookAlikes) {
       const decision = await authz.check(as(membership), permission, resource);
@@ -194,7 +196,7 @@ describe('cache keys cannot collide', () => {
     expect(calls.check).toBe(1 + lookAlikes.length);
   });
 
-  it('property: different part lists always give different keys', () => {
+  it('property: different part lists, and different decisions, always give different keys', () => {
     // Mostly separators and digits: where a naive join would collide.
     const part = fc.oneof(fc.string({ unit: fc.constantFrom(':', '0', '1', '2', 'a') }), fc.string());
     const parts = fc.array(part, { maxLength: 5 });
@@ -205,16 +207,15 @@ describe('cache keys cannot collide', () => {
       }),
       { numRuns: 2_000 },
     );
-    const resource = fc.oneof(
-      fc.record({ id: part.filter((p) => p.length > 0) }),
-      fc.record({ type: part.filter((p) => p.length > 0), externalId: part.filter((p) => p.length > 0) }),
-    );
+    const nonEmpty = part.filter((p) => p.length > 0);
+    const resource = fc.oneof(fc.record({ id: nonEmpty }), fc.record({ type: nonEmpty, externalId: nonEmpty }));
+    const decision = fc.tuple(nonEmpty, nonEmpty, resource);
     fc.assert(
-      fc.property(resource, resource, (a, b) => {
+      fc.property(decision, decision, (a, b) => {
         fc.pre(JSON.stringify(a) !== JSON.stringify(b));
-        return resourceKey(a) !== resourceKey(b);
+        return decisionKey(...a) !== decisionKey(...b);
       }),
-      { numRuns: 2_000 },
+      { numRuns: 5_000 },
     );
   });
 });
