@@ -78,7 +78,8 @@ export interface Report {
   date: string;
   quick: boolean;
   machine: Machine;
-  load: LoadOptions & { rounds: number; warmup: number; replicas: number; pinned: boolean };
+  /** warm-up: seconds per server process, by framework */
+  load: LoadOptions & { rounds: number; warmup: Record<'express' | 'koa', number>; replicas: number; pinned: boolean };
   scenarios: ScenarioSummary[];
   cold: Record<string, ColdLatency>;
   micro: MicroResult[];
@@ -176,8 +177,8 @@ export function markdown(report: Report): string {
   out.push(`Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGB} GB, Node ${m.node}, ${m.os}.`);
   out.push(
     `Load: autocannon, ${load.connections} connections, pipelining ${load.pipelining}, ${load.rounds} interleaved round(s) of ${load.duration} s per scenario ` +
-      `(after ${load.warmup} s of warm-up each); medians across rounds. Ratios are medians of per-round ratios. ` +
-      `Each app server in its own process${load.replicas > 1 ? `, ${load.replicas} per scenario taking rounds in turn` : ''}` +
+      `(after ${load.warmup.express} s of warm-up each on Express, ${load.warmup.koa} s on Koa); medians across rounds. Ratios are medians of per-round ratios. ` +
+      `Each app server in its own process${load.replicas > 1 ? `, ${load.replicas} per scenario taking rounds in turn so that compared scenarios meet in every combination of their processes` : ''}` +
       `${load.pinned ? ', pinned to one CPU; the load generator and the kit on the other.' : '; not pinned to CPUs.'}` +
       `${report.quick ? ' **Quick run.**' : ''}`,
   );

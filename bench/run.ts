@@ -12,21 +12,21 @@ import { createProbe, runLoad, takeResourceNumber, type LoadResult } from './loa
 import { measureMemory } from './memory.js';
 import { runMicro } from './micro.js';
 import { evaluate, machine, markdown, summarize, type ColdLatency, type Report } from './report.js';
-import { median, ROUND_ORDER, SCENARIOS, type KitInfo } from './shared.js';
+import { median, replicaOf, ROUND_ORDER, SCENARIOS, type KitInfo } from './shared.js';
 
 const quick = process.argv.includes('--quick');
 const noPin = process.argv.includes('--no-pin');
 const APP_CPU = 1;
 const LOAD_CPU = 0;
-// Replicas: app-server processes per scenario, taking rounds in turn. Processes running the same
-// code differ by a few per cent (JIT, GC sizing, memory layout: three of the same bare app differed
-// by up to 4 % in CPU per request here); with one per scenario, that luck went into every ratio.
+// Replicas: app-server processes per scenario, taking rounds in turn so that every compared pair
+// meets in every combination of its processes (see replicaOf); 18 rounds are each of the 3 × 3
+// combinations twice.
 // Warm-up: with `--trace-opt`, a guarded Express server was still compiling (and once deoptimizing
 // Node's HTTP code) up to about 25 000 requests; 4 s at ≈ 6 000 req/s gets past that before any
-// round is measured.
+// round is measured. Koa serves 4–6 times as many requests a second.
 const settings = quick
-  ? { rounds: 1, replicas: 1, duration: 1, warmup: 1, connections: 10, pipelining: 1, microSeconds: 0.3, memoryTotal: 200_000, memoryEvery: 50_000, probes: 60 }
-  : { rounds: 16, replicas: 2, duration: 1, warmup: 4, connections: 10, pipelining: 1, microSeconds: 1, memoryTotal: 1_000_000, memoryEvery: 100_000, probes: 300 };
+  ? { rounds: 1, replicas: 1, duration: 1, warmup: { express: 1, koa: 1 }, connections: 10, pipelining: 1, microSeconds: 0.3, memoryTotal: 200_000, memoryEvery: 50_000, probes: 60 }
+  : { rounds: 18, replicas: 3, duration: 1, warmup: { express: 4, koa: 2 }, connections: 10, pipelining: 1, microSeconds: 1, memoryTotal: 1_000_000, memoryEvery: 100_000, probes: 300 };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const startedAt = performance.now();
@@ -74,16 +74,16 @@ try {
   log('warm-up…');
   for (const scenario of SCENARIOS) {
     for (let replica = 0; replica < settings.replicas; replica++) {
-      await runLoad(urlOf(scenario.key, replica), scenario, kit.token, { ...load, duration: settings.warmup });
+      await runLoad(urlOf(scenario.key, replica), scenario, kit.token, { ...load, duration: settings.warmup[scenario.framework] });
     }
   }
 
   const results = new Map<string, LoadResult[]>(SCENARIOS.map((scenario) => [scenario.key, []]));
   const upstreamCalls = new Map<string, number>();
   for (let round = 1; round <= settings.rounds; round++) {
-    const replica = (round - 1) % settings.replicas;
-    log(`round ${round}/${settings.rounds}${settings.replicas > 1 ? ` (servers #${replica + 1})` : ''}`);
+    log(`round ${round}/${settings.rounds}`);
     for (const scenario of ROUND_ORDER) {
+      const replica = replicaOf(scenario, round - 1, settings.replicas);
       const callsBefore = await upstreamChecks();
       const cpuBefore = await serverCpu(scenario.key, replica);
       const result = await runLoad(urlOf(scenario.key, replica), scenario, kit.token, { ...load, duration: settings.duration });
@@ -91,7 +91,7 @@ try {
       upstreamCalls.set(scenario.key, (upstreamCalls.get(scenario.key) ?? 0) + (await upstreamChecks()) - callsBefore);
       results.get(scenario.key)!.push(result);
       log(
-        `  ${scenario.key.padEnd(14)} ${Math.round(result.rps).toString().padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  server CPU ${result.serverCpuUs!.toFixed(0)} µs/req` +
+        `  ${`${scenario.key}${settings.replicas > 1 ? ` #${replica + 1}` : ''}`.padEnd(17)} ${Math.round(result.rps).toString().padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  server CPU ${result.serverCpuUs!.toFixed(0)} µs/req` +
           (result.non2xx + result.errors > 0 ? `  non-2xx ${result.non2xx} errors ${result.errors}` : ''),
       );
     }

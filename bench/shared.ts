@@ -64,6 +64,23 @@ export const ROUND_ORDER: Scenario[] = ['express/naive', 'express/warm', 'expres
   (key) => SCENARIOS.find((scenario) => scenario.key === key)!,
 );
 
+/**
+ * How far each scenario's replica moves on, per pass through the replicas. Processes running the
+ * same code differ by a few per cent (JIT, GC sizing, memory layout: pairs of bare Koa processes
+ * loaded at once read 0.96–1.02 of each other here), so a ratio must not always come from the same
+ * two processes. With the replica of round r (from 0) being
+ * `(r + offset × ⌊r / replicas⌋) mod replicas`, two scenarios whose offsets differ by a number prime
+ * to the replica count meet in every combination of their replicas once in replicas² rounds.
+ * Every compared pair (token and warm against bare, warm against naive, token against the Auth0
+ * peer) differs by 1 or 2, prime to 3.
+ */
+const REPLICA_OFFSET: Record<ScenarioId, number> = { bare: 0, naive: 0, auth0: 0, cold: 0, token: 1, warm: 2 };
+
+/** The replica of `scenario` that serves round `round` (from 0). */
+export function replicaOf(scenario: Scenario, round: number, replicas: number): number {
+  return (round + REPLICA_OFFSET[scenario.id] * Math.floor(round / replicas)) % replicas;
+}
+
 /** The path a scenario's requests go to; `n` numbers the distinct resources of the cold scenarios. */
 export function requestPath(scenario: Scenario, n: number): string {
   return scenario.distinctResources ? `/projects/cold-${n}` : `/projects/${WARM_PROJECT}`;
