@@ -11,7 +11,7 @@ export interface LoadOptions {
 }
 
 export interface LoadResult {
-  /** 2xx responses per second. */
+  /** 2xx responses per second, from the first response to the last. */
   rps: number;
   /** ms, 2xx responses, measured per response (autocannon's own histogram rounds to whole ms). */
   p50: number;
@@ -19,6 +19,8 @@ export interface LoadResult {
   mean: number;
   ok: number;
   non2xx: number;
+  /** Requests sent, including those still in flight when the window closed. */
+  sent: number;
   errors: number;
   /** µs of the app server process's CPU per response (set by the caller). */
   serverCpuUs?: number;
@@ -31,6 +33,8 @@ export const takeResourceNumber = (): number => nextResource++;
 export async function runLoad(baseUrl: string, scenario: Scenario, token: string, options: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   let non2xx = 0;
+  let firstResponseAt = 0;
+  let lastResponseAt = 0;
   const path = requestPath(scenario, 0);
   let finished!: (result: autocannon.Result) => void;
   let failed!: (error: unknown) => void;
@@ -43,6 +47,8 @@ export async function runLoad(baseUrl: string, scenario: Scenario, token: string
     connections: options.connections,
     pipelining: options.pipelining,
     duration: options.duration,
+    // autocannon stops at its first sample tick after `duration`: ticks of a fifth of a window end it on time.
+    sampleInt: Math.min(1000, (options.duration * 1000) / 5),
     headers: { authorization: `Bearer ${token}` },
     requests: [
       scenario.distinctResources
@@ -51,18 +57,25 @@ export async function runLoad(baseUrl: string, scenario: Scenario, token: string
     ],
   }, (error: unknown, result) => (error ? failed(error) : finished(result)));
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    lastResponseAt = performance.now();
+    if (firstResponseAt === 0) firstResponseAt = lastResponseAt;
     if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
     else non2xx++;
   });
   const result = await done;
   const sum = latencies.reduce((total, value) => total + value, 0);
+  // The rate between the first and the last response: connecting and stopping are left out, and
+  // the clock is finer than autocannon's `duration` (rounded to 10 ms, 4 % of a 0.25 s window).
+  const responses = latencies.length + non2xx;
+  const rate = responses > 1 ? (responses - 1) / ((lastResponseAt - firstResponseAt) / 1000) : 0;
   return {
-    rps: latencies.length / result.duration,
+    rps: rate * (latencies.length / Math.max(1, responses)),
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     mean: sum / latencies.length,
     ok: latencies.length,
     non2xx,
+    sent: result.requests.sent,
     errors: result.errors + result.timeouts,
   };
 }

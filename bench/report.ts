@@ -49,7 +49,7 @@ export interface ScenarioSummary {
   serverCpuUs: number;
   /** median over rounds of (bare's server CPU/req / this one's, same framework): the throughput ratio a dedicated core would give */
   cpuVsBare: number;
-  /** upstream `check` calls per 2xx response */
+  /** upstream `check` calls per request sent (a window closes with requests in flight, whose calls count) */
   upstreamPerRequest: number;
   non2xx: number;
   errors: number;
@@ -74,6 +74,12 @@ export interface Target {
   pass: boolean;
 }
 
+/** A ratio that must read 1: the same app in other processes, measured like the targets. */
+export interface Control {
+  name: string;
+  measured: string;
+}
+
 export interface Report {
   date: string;
   quick: boolean;
@@ -86,6 +92,7 @@ export interface Report {
   coalescing: CoalescingResult;
   memory: MemoryResult;
   targets: Target[];
+  controls: Control[];
   seconds: number;
 }
 
@@ -97,7 +104,7 @@ export function summarize(
   const naive = results.get('express/naive')!;
   return SCENARIOS.map((scenario) => {
     const rounds = results.get(scenario.key)!;
-    const ok = rounds.reduce((total, round) => total + round.ok, 0);
+    const sent = rounds.reduce((total, round) => total + round.sent, 0);
     const vsBareRounds = rounds.map((round, i) => round.rps / bareOf(scenario)[i]!.rps);
     return {
       key: scenario.key,
@@ -111,7 +118,7 @@ export function summarize(
       vsNaive: median(rounds.map((round, i) => round.rps / naive[i]!.rps)),
       serverCpuUs: median(rounds.map((round) => round.serverCpuUs ?? Number.NaN)),
       cpuVsBare: median(rounds.map((round, i) => (bareOf(scenario)[i]!.serverCpuUs ?? Number.NaN) / (round.serverCpuUs ?? Number.NaN))),
-      upstreamPerRequest: (upstreamCalls.get(scenario.key) ?? 0) / Math.max(1, ok),
+      upstreamPerRequest: (upstreamCalls.get(scenario.key) ?? 0) / Math.max(1, sent),
       non2xx: rounds.reduce((total, round) => total + round.non2xx, 0),
       errors: rounds.reduce((total, round) => total + round.errors, 0),
     };
@@ -122,18 +129,28 @@ const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toF
 const signed = (value: number) => `${value >= 0 ? '+' : ''}${fixed(value, 1)}`;
 const thousands = (value: number) => Math.round(value).toLocaleString('en-US');
 
-export function evaluate(report: Omit<Report, 'targets' | 'seconds'>): Target[] {
+/** The median of per-round ratios with their interquartile range: how much the rounds agreed. */
+function medianRatio(perRound: number[], digits: number): string {
+  const spread = perRound.length > 1 ? ` (IQR ${fixed(percentile(perRound, 25))}–${fixed(percentile(perRound, 75))})` : '';
+  return `${fixed(median(perRound), digits)}×${spread}`;
+}
+
+/** Bare against bare in other processes, per framework: what the method reads when nothing differs. */
+export function controls(scenarios: ScenarioSummary[]): Control[] {
+  return scenarios
+    .filter((scenario) => scenario.key.endsWith('/control'))
+    .map((scenario) => ({ name: `${scenario.key.split('/')[0]}: bare / bare (other processes)`, measured: medianRatio(scenario.vsBareRounds, 3) }));
+}
+
+export function evaluate(report: Omit<Report, 'targets' | 'controls' | 'seconds'>): Target[] {
   const by = (key: string) => report.scenarios.find((scenario) => scenario.key === key)!;
   const targets: Target[] = [];
-  /** The median of the per-round ratios, with their interquartile range: how much the rounds agreed. */
   const ratio = (name: string, perRound: number[], goal: number) => {
     const value = median(perRound);
     // Two decimals, or as many more as it takes not to round a miss up to the goal (0.895 is not 0.90).
     let digits = 2;
     while (digits < 6 && Number(fixed(value, digits)) >= goal !== value >= goal) digits++;
-    const shown = fixed(value, digits);
-    const spread = perRound.length > 1 ? ` (IQR ${fixed(percentile(perRound, 25))}–${fixed(percentile(perRound, 75))})` : '';
-    targets.push({ name, measured: `${shown}×${spread}`, goal: `≥ ${goal}×`, pass: value >= goal });
+    targets.push({ name, measured: medianRatio(perRound, digits), goal: `≥ ${goal}×`, pass: value >= goal });
   };
   const against = (key: string, otherKey: string) => by(key).rounds.map((round, i) => round.rps / by(otherKey).rounds[i]!.rps);
   for (const framework of ['express', 'koa']) {
@@ -232,5 +249,11 @@ export function markdown(report: Report): string {
   out.push('Targets:');
   out.push('');
   out.push(table(['target', 'measured', 'goal', ''], report.targets.map((t) => [t.name, t.measured, t.goal, t.pass ? 'PASS' : '**FAIL**']), ['l', 'r', 'l', 'l']));
+  if (report.controls.length > 0) {
+    out.push('');
+    out.push('Control (not a target; reads 1 when the method is sound):');
+    out.push('');
+    out.push(table(['control', 'measured'], report.controls.map((c) => [c.name, c.measured]), ['l', 'r']));
+  }
   return out.join('\n');
 }

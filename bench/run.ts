@@ -1,32 +1,38 @@
 /**
  * `npm run bench` (`-- --quick` for a smoke run, `-- --no-pin` to leave CPU placement to the OS).
- * Processes: the kit (the stand-in WorkOS, 5 ms on `check`), two app servers per scenario (one in a
- * quick run) taking rounds in turn, and this one, which generates the load, so every scenario's
- * client costs the same. Scenarios are interleaved round by round; medians across rounds.
+ * Processes: the kit (the stand-in WorkOS, 5 ms on `check`), three app servers per scenario (one
+ * in a quick run) taking rounds in turn, and this one, which generates the load, so every
+ * scenario's client costs the same. Scenarios are interleaved round by round; medians across rounds.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { setTimeout } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { pinToCpu, startChild } from './child.js';
 import { measureCoalescing } from './coalescing.js';
 import { createProbe, runLoad, takeResourceNumber, type LoadResult } from './load.js';
 import { measureMemory } from './memory.js';
 import { runMicro } from './micro.js';
-import { evaluate, machine, markdown, summarize, type ColdLatency, type Report } from './report.js';
+import { controls, evaluate, machine, markdown, summarize, type ColdLatency, type Report } from './report.js';
 import { median, replicaOf, ROUND_ORDER, SCENARIOS, type KitInfo } from './shared.js';
 
 const quick = process.argv.includes('--quick');
 const noPin = process.argv.includes('--no-pin');
 const APP_CPU = 1;
 const LOAD_CPU = 0;
+const SETTLE_MS = 20;
 // Replicas: app-server processes per scenario, taking rounds in turn so that every compared pair
-// meets in every combination of its processes (see replicaOf); 18 rounds are each of the 3 × 3
-// combinations twice.
+// meets in every combination of its processes (see replicaOf); 72 rounds are each of the 3 × 3
+// combinations eight times.
+// Windows of 0.25 s: the same measuring time as 18 rounds of 1 s, cut finer. Machine noise that
+// lasts longer than a window then hits both sides of a ratio alike more often: with four Koa
+// servers, the median ratio's bootstrap standard error was 0.029–0.055 with 15 rounds of 1 s and
+// 0.013–0.015 with 60 rounds of 0.25 s.
 // Warm-up: with `--trace-opt`, a guarded Express server was still compiling (and once deoptimizing
 // Node's HTTP code) up to about 25 000 requests; 4 s at ≈ 6 000 req/s gets past that before any
 // round is measured. Koa serves 4–6 times as many requests a second.
 const settings = quick
   ? { rounds: 1, replicas: 1, duration: 1, warmup: { express: 1, koa: 1 }, connections: 10, pipelining: 1, microSeconds: 0.3, memoryTotal: 200_000, memoryEvery: 50_000, probes: 60 }
-  : { rounds: 18, replicas: 3, duration: 1, warmup: { express: 4, koa: 2 }, connections: 10, pipelining: 1, microSeconds: 1, memoryTotal: 1_000_000, memoryEvery: 100_000, probes: 300 };
+  : { rounds: 72, replicas: 3, duration: 0.25, warmup: { express: 4, koa: 2 }, connections: 10, pipelining: 1, microSeconds: 1, memoryTotal: 1_000_000, memoryEvery: 100_000, probes: 300 };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const startedAt = performance.now();
@@ -45,7 +51,11 @@ const memory = await measureMemory(settings.memoryTotal, settings.memoryEvery);
 
 // 2. Under load: the kit, and the app-server processes of every scenario.
 const kitProcess = startChild('./kit-process.ts');
-const serverFlags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
+// No memory reducer: it runs full GCs in a process that has gone idle, and between its windows
+// every app server is idle while another is measured on the same CPU. With it, the idle servers
+// used about 8 % of that CPU during the windows (up to 130 ms of one 250 ms window); without it,
+// 1.5 %. A server under steady load, as in production, does not run it either.
+const serverFlags = ['--no-memory-reducer', ...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean)];
 const servers = new Map(
   SCENARIOS.map((scenario) => [scenario.key, Array.from({ length: settings.replicas }, () => startChild('./server-process.ts', serverFlags))]),
 );
@@ -81,20 +91,22 @@ try {
   const results = new Map<string, LoadResult[]>(SCENARIOS.map((scenario) => [scenario.key, []]));
   const upstreamCalls = new Map<string, number>();
   for (let round = 1; round <= settings.rounds; round++) {
-    log(`round ${round}/${settings.rounds}`);
+    const line: string[] = [];
     for (const scenario of ROUND_ORDER) {
       const replica = replicaOf(scenario, round - 1, settings.replicas);
+      // The last window's server finishes its in-flight requests and closes its connections on
+      // the same CPU: not in this window.
+      await setTimeout(SETTLE_MS);
       const callsBefore = await upstreamChecks();
       const cpuBefore = await serverCpu(scenario.key, replica);
       const result = await runLoad(urlOf(scenario.key, replica), scenario, kit.token, { ...load, duration: settings.duration });
       result.serverCpuUs = ((await serverCpu(scenario.key, replica)) - cpuBefore) / Math.max(1, result.ok + result.non2xx);
       upstreamCalls.set(scenario.key, (upstreamCalls.get(scenario.key) ?? 0) + (await upstreamChecks()) - callsBefore);
       results.get(scenario.key)!.push(result);
-      log(
-        `  ${`${scenario.key}${settings.replicas > 1 ? ` #${replica + 1}` : ''}`.padEnd(17)} ${Math.round(result.rps).toString().padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  server CPU ${result.serverCpuUs!.toFixed(0)} µs/req` +
-          (result.non2xx + result.errors > 0 ? `  non-2xx ${result.non2xx} errors ${result.errors}` : ''),
-      );
+      const failures = result.non2xx + result.errors > 0 ? ` (non-2xx ${result.non2xx}, errors ${result.errors})` : '';
+      line.push(`${scenario.key}#${replica + 1} ${Math.round(result.rps)}${failures}`);
     }
+    log(`round ${round}/${settings.rounds}, req/s: ${line.join('  ')}`);
   }
 
   // 3. The cold path without queueing: bare, cold and the upstream call alone, one request at a time.
@@ -140,7 +152,7 @@ try {
     coalescing,
     memory,
   };
-  const report: Report = { ...partial, targets: evaluate(partial), seconds: (performance.now() - startedAt) / 1000 };
+  const report: Report = { ...partial, targets: evaluate(partial), controls: controls(partial.scenarios), seconds: (performance.now() - startedAt) / 1000 };
   const md = markdown(report);
   process.stdout.write(`\n${md}\n\n`);
   const failed = report.targets.filter((target) => !target.pass);

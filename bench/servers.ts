@@ -66,6 +66,7 @@ async function expressApp(scenario: Scenario, kit: KitInfo): Promise<RequestList
   };
   switch (scenario.id) {
     case 'bare':
+    case 'control':
       app.get(ROUTE, handler);
       break;
     case 'token':
@@ -103,6 +104,7 @@ function koaApp(scenario: Scenario, kit: KitInfo): RequestListener {
   };
   switch (scenario.id) {
     case 'bare':
+    case 'control':
       router.get(ROUTE, handler);
       break;
     case 'token':
