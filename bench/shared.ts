@@ -62,7 +62,8 @@ export const SCENARIOS: Scenario[] = [
  * tends to hit both sides of a ratio alike. The control (bare against bare) is three windows from
  * bare on Express and two on Koa: no closer than any target's pair. The first window of a round
  * read a few per cent slow: the Express control there read 0.924× and 0.957× bare in two full
- * runs, and 1.005× later in the round. So a scenario that no ratio compares, Express cold, opens it.
+ * runs, and 1.005–1.017× three windows after bare in three. So a scenario that no ratio compares,
+ * Express cold, opens it.
  */
 export const ROUND_ORDER: Scenario[] = [
   'express/cold',
