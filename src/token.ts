@@ -9,12 +9,14 @@ const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 const JWKS_MAX_AGE_MS = 10 * 60_000;
 const JWKS_RETRY_AFTER_SECONDS = 5;
 /**
- * Verified tokens are looked up by their last 43 characters (the end of the signature, ≥ 256 bits)
+ * Verified tokens are looked up by their last 12 characters (the end of the signature, ≥ 64 bits)
  * rather than whole: every request brings a fresh copy of the token, and hashing ~900 characters
- * for the lookup costs about 1 µs. A hit counts only when the whole token is equal, so a token that
- * merely ends the same way is never taken for a verified one.
+ * for the lookup costs about 1 µs. Twelve, because V8 copies a substring shorter than 13
+ * characters into a string of its own, quicker to hash than a longer substring (a view into the
+ * header): a Map lookup by the last 12 characters took 33 ns here, by the last 43, 106 ns. A hit counts only when the whole token is equal, so a token that merely ends
+ * the same way is never taken for a verified one; the key only has to spread the entries.
  */
-const LOOKUP_KEY_LENGTH = 43;
+const LOOKUP_KEY_LENGTH = 12;
 
 interface VerifiedToken {
   readonly token: string;
