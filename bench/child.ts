@@ -16,10 +16,21 @@ export interface ChildMessage {
   error?: string;
 }
 
-/** Starts `bench/<entry>` with `node [...nodeFlags] --import tsx`. */
-export function startChild(entry: string, nodeFlags: string[] = []): Child {
+/** A program that runs node for us (valgrind, say): `command ...args node ...` */
+export interface Launcher {
+  command: string;
+  args: string[];
+}
+
+/** Starts `bench/<entry>` with `node [...nodeFlags] --import tsx`, through `launcher` if given. */
+export function startChild(entry: string, nodeFlags: string[] = [], launcher?: Launcher): Child {
   const path = fileURLToPath(new URL(entry, import.meta.url));
-  const child = fork(path, [], { execArgv: [...nodeFlags, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = [...nodeFlags, '--import', 'tsx'];
+  const stdio = ['ignore', 'inherit', 'inherit', 'ipc'] as const;
+  // fork() through a launcher: the IPC channel's descriptor is inherited by the node it starts.
+  const child = launcher
+    ? fork(path, [], { execPath: launcher.command, execArgv: [...launcher.args, process.execPath, ...execArgv], stdio: [...stdio] })
+    : fork(path, [], { execArgv, stdio: [...stdio] });
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   child.on('message', (message: ChildMessage) => {

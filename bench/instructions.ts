@@ -10,21 +10,24 @@
  * and a count is not a time.
  */
 import autocannon from 'autocannon';
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startChild, type ChildMessage } from './child.js';
+import { startChild } from './child.js';
 import { requestPath, SCENARIOS, type KitInfo, type Scenario } from './shared.js';
 
-// `npm run bench:instructions -- koa/bare koa/warm` counts only those.
-const KEYS = process.argv.length > 2 ? process.argv.slice(2) : ['koa/bare', 'koa/token', 'koa/warm', 'express/bare', 'express/token', 'express/warm'];
+// Koa by default (about 6 minutes). Named on the command line (`npm run bench:instructions --
+// express/bare express/token`), any scenario; an Express server takes about 12 minutes, and its
+// counts move by more than the guard's share: over 30 000 requests each, the token path read
+// +10 200 over bare and the warm path +3 900, against 587 600 for bare.
+const KEYS = process.argv.length > 2 ? process.argv.slice(2) : ['koa/bare', 'koa/token', 'koa/warm'];
 // Requests before counting. Counted after 3 000, half of a Koa server's instructions were V8
-// compiling optimized code; an Express server was still at it after 60 000. Without valgrind, a loaded Koa
-// server stopped optimizing (--trace-opt) after 170 000 or so. The warm-up runs in four parts so
-// that closing and reopening connections, as between the bench's windows, is optimized too.
-const WARMUP = { koa: 200_000, express: 200_000 };
+// compiling optimized code; an Express server was still at it after 60 000. Without valgrind, a
+// loaded Koa server stopped optimizing (--trace-opt) after 170 000 or so. The warm-up runs in four
+// parts so that closing and reopening connections, as between the bench's windows, is optimized
+// too.
+const WARMUP = 200_000;
 // Requests counted. An Express request leaves far more garbage, and a major GC (tens of thousands
 // of instructions a request over 3 000 requests) fell in some counts and not others: over 30 000,
 // it is spread as in a server's life.
@@ -60,32 +63,17 @@ function send(url: string, scenario: Scenario, token: string, amount: number): P
 }
 
 /** One scenario's server under callgrind: instructions per request over `MEASURED` requests. */
-async function count(scenario: Scenario, kit: KitInfo, outDir: string): Promise<{ perRequest: number; dump: string }> {
+async function count(scenario: Scenario, kit: KitInfo, outDir: string): Promise<number> {
   const outPattern = join(outDir, `${scenario.key.replace('/', '-')}.%p`);
-  // fork() through valgrind: the IPC channel's descriptor is inherited by the node it starts.
-  const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [], {
-    execPath: 'valgrind',
-    execArgv: ['--tool=callgrind', '--quiet', '--instr-atstart=no', `--callgrind-out-file=${outPattern}`, process.execPath, ...SERVER_FLAGS, '--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  const child = startChild('./server-process.ts', SERVER_FLAGS, {
+    command: 'valgrind',
+    args: ['--tool=callgrind', '--quiet', '--instr-atstart=no', `--callgrind-out-file=${outPattern}`],
   });
-  let nextId = 1;
-  const request = <T>(message: Record<string, unknown>) =>
-    new Promise<T>((resolve, reject) => {
-      const id = nextId++;
-      const onMessage = (reply: ChildMessage) => {
-        if (reply.id !== id) return;
-        child.off('message', onMessage);
-        if (reply.ok) resolve(reply.value as T);
-        else reject(new Error(reply.error));
-      };
-      child.on('message', onMessage);
-      child.send({ ...message, id });
-    });
-  const callgrind = (...args: string[]) => execFileSync('callgrind_control', [...args, String(child.pid)], { stdio: 'ignore' });
+  const pid = String(child.process.pid);
+  const callgrind = (...args: string[]) => execFileSync('callgrind_control', [...args, pid], { stdio: 'ignore' });
   try {
-    const url = await request<string>({ type: 'start', kit, scenario: scenario.key });
-    const warmup = WARMUP[scenario.framework];
-    for (let part = 0; part < 4; part++) await send(url, scenario, kit.token, warmup / 4);
+    const url = await child.request<string>({ type: 'start', kit, scenario: scenario.key });
+    for (let part = 0; part < 4; part++) await send(url, scenario, kit.token, WARMUP / 4);
     callgrind('--instr=on');
     await send(url, scenario, kit.token, 500);
     callgrind('--zero');
@@ -93,13 +81,13 @@ async function count(scenario: Scenario, kit: KitInfo, outDir: string): Promise<
     const result = await send(url, scenario, kit.token, measured);
     callgrind('--dump');
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${scenario.key}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-    const prefix = `${scenario.key.replace('/', '-')}.${child.pid}.`;
+    const prefix = `${scenario.key.replace('/', '-')}.${pid}.`;
     const dump = join(outDir, readdirSync(outDir).filter((name) => name.startsWith(prefix)).sort().at(-1)!);
     const total = Number(/^(?:summary|totals): (\d+)/m.exec(readFileSync(dump, 'utf8'))![1]);
-    return { perRequest: total / measured, dump };
+    return total / measured;
   } finally {
-    await request({ type: 'close' }).catch(() => undefined);
-    child.kill();
+    await child.request({ type: 'close' }).catch(() => undefined);
+    await child.stop();
   }
 }
 
@@ -117,10 +105,11 @@ try {
   for (const key of KEYS) {
     const scenario = SCENARIOS.find((candidate) => candidate.key === key);
     if (!scenario) throw new Error(`unknown scenario ${key} (one of ${SCENARIOS.map((known) => known.key).join(', ')})`);
-    const { perRequest } = await count(scenario, kit, outDir);
+    const perRequest = await count(scenario, kit, outDir);
     counts.set(key, perRequest);
     const bare = counts.get(`${scenario.framework}/bare`);
-    const over = key.endsWith('/bare') || bare === undefined ? '' : `+${Math.round(perRequest - bare).toLocaleString('en-US')} (${((perRequest / bare - 1) * 100).toFixed(1)} %)`;
+    const added = bare === undefined ? 0 : Math.round(perRequest - bare);
+    const over = key.endsWith('/bare') || bare === undefined ? '' : `${added < 0 ? '−' : '+'}${Math.abs(added).toLocaleString('en-US')} (${((perRequest / bare - 1) * 100).toFixed(1)} %)`;
     process.stdout.write(`| ${key} | ${Math.round(perRequest).toLocaleString('en-US')} | ${over} |\n`);
   }
 } finally {
