@@ -13,8 +13,9 @@ const JWKS_RETRY_AFTER_SECONDS = 5;
  * rather than whole: every request brings a fresh copy of the token, and hashing ~900 characters
  * for the lookup costs about 1 µs. Twelve, because V8 copies a substring shorter than 13
  * characters into a string of its own, quicker to hash than a longer substring (a view into the
- * header): a Map lookup by the last 12 characters took 33 ns here, by the last 43, 106 ns. A hit counts only when the whole token is equal, so a token that merely ends
- * the same way is never taken for a verified one; the key only has to spread the entries.
+ * header): a Map lookup by the last 12 characters took 33 ns here, by the last 43, 106 ns. A hit
+ * counts only when the whole token is equal, so a token that merely ends the same way is never
+ * taken for a verified one; the key only has to spread the entries.
  */
 const LOOKUP_KEY_LENGTH = 12;
 

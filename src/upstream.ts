@@ -98,7 +98,11 @@ export async function callWithinBudget<T>(deadline: number, call: () => Promise<
     try {
       return await beforeDeadline(call(), deadline);
     } catch (error) {
-      if (error instanceof DeadlineExceeded) throw new ServiceUnavailableError(DEFAULT_RETRY_AFTER_SECONDS, 'timeout');
+      // The SDK's own per-request timeout is the budget too, and its timer may fire first: a call
+      // that failed once the deadline had passed ran out of time, whatever the SDK called it.
+      if (error instanceof DeadlineExceeded || Date.now() >= deadline) {
+        throw new ServiceUnavailableError(DEFAULT_RETRY_AFTER_SECONDS, 'timeout');
+      }
       failure = classify(error);
     }
     if (failure.kind === 'refused') throw new UpstreamRefusal();

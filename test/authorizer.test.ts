@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createAuthorizer, InvalidTokenError, ServiceUnavailableError, type Authorizer, type Decision } from '../src/index.js';
 import { createTestKit, type TestKit } from '../testing/index.js';
 import { testSeed } from './support/model.js';
@@ -199,6 +200,21 @@ describe('check', () => {
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect((error as ServiceUnavailableError).reason).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('calls a spent budget a timeout, whichever timer fires first (ours or the SDK\'s)', async () => {
+    const authz = authorizer({ timeout: 200 });
+    const principal = await alice(authz);
+    kit.inject('check', { delay: 5_000, times: 5 });
+    for (let i = 0; i < 5; i++) {
+      const pending = authz.check(principal, 'project:edit', project(`p-spent-${i}`)).catch((e: unknown) => e);
+      await sleep(20); // the request is in flight: both timers are set
+      const blockedUntil = Date.now() + 300;
+      while (Date.now() < blockedUntil); // both fall due in the same turn
+      const error = await pending;
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect((error as ServiceUnavailableError).reason).toBe('timeout');
+    }
   });
 
   it('answers 503 for a 429 whose Retry-After does not fit the budget, carrying it on', async () => {
