@@ -25,12 +25,14 @@ export interface Launcher {
 /** Starts `bench/<entry>` with `node [...nodeFlags] --import tsx`, through `launcher` if given. */
 export function startChild(entry: string, nodeFlags: string[] = [], launcher?: Launcher): Child {
   const path = fileURLToPath(new URL(entry, import.meta.url));
-  const execArgv = [...nodeFlags, '--import', 'tsx'];
-  const stdio = ['ignore', 'inherit', 'inherit', 'ipc'] as const;
-  // fork() through a launcher: the IPC channel's descriptor is inherited by the node it starts.
-  const child = launcher
-    ? fork(path, [], { execPath: launcher.command, execArgv: [...launcher.args, process.execPath, ...execArgv], stdio: [...stdio] })
-    : fork(path, [], { execArgv, stdio: [...stdio] });
+  const nodeArgs = [...nodeFlags, '--import', 'tsx'];
+  // Through a launcher, fork() runs `command ...args node ...`: the IPC channel's descriptor is
+  // inherited by the node it starts.
+  const child = fork(path, [], {
+    ...(launcher && { execPath: launcher.command }),
+    execArgv: launcher ? [...launcher.args, process.execPath, ...nodeArgs] : nodeArgs,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   child.on('message', (message: ChildMessage) => {

@@ -15,13 +15,13 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChild } from './child.js';
-import { requestPath, SCENARIOS, type KitInfo, type Scenario } from './shared.js';
+import { APP_SERVER_FLAGS, requestPath, scenarioByKey, type KitInfo, type Scenario } from './shared.js';
 
 // Koa by default (about 6 minutes). Named on the command line (`npm run bench:instructions --
 // express/bare express/token`), any scenario; an Express server takes about 12 minutes, and its
 // counts move by more than the guard's share: over 30 000 requests each, the token path read
 // +10 200 over bare and the warm path +3 900, against 587 600 for bare.
-const KEYS = process.argv.length > 2 ? process.argv.slice(2) : ['koa/bare', 'koa/token', 'koa/warm'];
+const SCENARIOS_COUNTED = (process.argv.length > 2 ? process.argv.slice(2) : ['koa/bare', 'koa/token', 'koa/warm']).map(scenarioByKey);
 // Requests before counting. Counted after 3 000, half of a Koa server's instructions were V8
 // compiling optimized code; an Express server was still at it after 60 000. Without valgrind, a
 // loaded Koa server stopped optimizing (--trace-opt) after 170 000 or so. The warm-up runs in four
@@ -32,10 +32,10 @@ const WARMUP = 200_000;
 // of instructions a request over 3 000 requests) fell in some counts and not others: over 30 000,
 // it is spread as in a server's life.
 const MEASURED = { koa: 3_000, express: 30_000 };
-// As in `npm run bench`. BENCH_SERVER_FLAGS=--perf-basic-prof lets callgrind_annotate's unnamed
-// addresses be looked up in /tmp/perf-<pid>.map: the JavaScript functions they belong to.
-const SERVER_FLAGS = ['--no-memory-reducer', ...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean)];
 const CONNECTIONS = 10;
+// The app servers run with APP_SERVER_FLAGS, as in `npm run bench`. BENCH_SERVER_FLAGS=
+// --perf-basic-prof lets callgrind_annotate's unnamed addresses be looked up in
+// /tmp/perf-<pid>.map: the JavaScript functions they belong to.
 
 function hasValgrind(): boolean {
   try {
@@ -64,10 +64,10 @@ function send(url: string, scenario: Scenario, token: string, amount: number): P
 
 /** One scenario's server under callgrind: instructions per request over `MEASURED` requests. */
 async function count(scenario: Scenario, kit: KitInfo, outDir: string): Promise<number> {
-  const outPattern = join(outDir, `${scenario.key.replace('/', '-')}.%p`);
-  const child = startChild('./server-process.ts', SERVER_FLAGS, {
+  const dumpName = scenario.key.replace('/', '-');
+  const child = startChild('./server-process.ts', APP_SERVER_FLAGS, {
     command: 'valgrind',
-    args: ['--tool=callgrind', '--quiet', '--instr-atstart=no', `--callgrind-out-file=${outPattern}`],
+    args: ['--tool=callgrind', '--quiet', '--instr-atstart=no', `--callgrind-out-file=${join(outDir, `${dumpName}.%p`)}`],
   });
   const pid = String(child.process.pid);
   const callgrind = (...args: string[]) => execFileSync('callgrind_control', [...args, pid], { stdio: 'ignore' });
@@ -81,7 +81,7 @@ async function count(scenario: Scenario, kit: KitInfo, outDir: string): Promise<
     const result = await send(url, scenario, kit.token, measured);
     callgrind('--dump');
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${scenario.key}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-    const prefix = `${scenario.key.replace('/', '-')}.${pid}.`;
+    const prefix = `${dumpName}.${pid}.`;
     const dump = join(outDir, readdirSync(outDir).filter((name) => name.startsWith(prefix)).sort().at(-1)!);
     const total = Number(/^(?:summary|totals): (\d+)/m.exec(readFileSync(dump, 'utf8'))![1]);
     return total / measured;
@@ -102,15 +102,13 @@ try {
   const counts = new Map<string, number>();
   process.stdout.write(`Instructions per request (callgrind, user space; counted over ${MEASURED.koa} requests on Koa, ${MEASURED.express} on Express, after warm-up); dumps in ${outDir}\n\n`);
   process.stdout.write('| scenario | instructions/request | over bare |\n| --- | ---: | ---: |\n');
-  for (const key of KEYS) {
-    const scenario = SCENARIOS.find((candidate) => candidate.key === key);
-    if (!scenario) throw new Error(`unknown scenario ${key} (one of ${SCENARIOS.map((known) => known.key).join(', ')})`);
+  for (const scenario of SCENARIOS_COUNTED) {
     const perRequest = await count(scenario, kit, outDir);
-    counts.set(key, perRequest);
-    const bare = counts.get(`${scenario.framework}/bare`);
+    counts.set(scenario.key, perRequest);
+    const bare = scenario.id === 'bare' ? undefined : counts.get(`${scenario.framework}/bare`);
     const added = bare === undefined ? 0 : Math.round(perRequest - bare);
-    const over = key.endsWith('/bare') || bare === undefined ? '' : `${added < 0 ? '−' : '+'}${Math.abs(added).toLocaleString('en-US')} (${((perRequest / bare - 1) * 100).toFixed(1)} %)`;
-    process.stdout.write(`| ${key} | ${Math.round(perRequest).toLocaleString('en-US')} | ${over} |\n`);
+    const over = bare === undefined ? '' : `${added < 0 ? '−' : '+'}${Math.abs(added).toLocaleString('en-US')} (${((perRequest / bare - 1) * 100).toFixed(1)} %)`;
+    process.stdout.write(`| ${scenario.key} | ${Math.round(perRequest).toLocaleString('en-US')} | ${over} |\n`);
   }
 } finally {
   await kitProcess.request({ type: 'close' }).catch(() => undefined);

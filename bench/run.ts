@@ -13,7 +13,7 @@ import { createProbe, runLoad, takeResourceNumber, type LoadResult } from './loa
 import { measureMemory } from './memory.js';
 import { runMicro } from './micro.js';
 import { controls, evaluate, machine, markdown, summarize, type ColdLatency, type Report } from './report.js';
-import { median, replicaOf, ROUND_ORDER, SCENARIOS, type KitInfo } from './shared.js';
+import { APP_SERVER_FLAGS, median, replicaOf, ROUND_ORDER, SCENARIOS, type KitInfo } from './shared.js';
 
 const quick = process.argv.includes('--quick');
 const noPin = process.argv.includes('--no-pin');
@@ -51,13 +51,8 @@ const memory = await measureMemory(settings.memoryTotal, settings.memoryEvery);
 
 // 2. Under load: the kit, and the app-server processes of every scenario.
 const kitProcess = startChild('./kit-process.ts');
-// No memory reducer: it runs full GCs in a process that has gone idle, and between its windows
-// every app server is idle while another is measured on the same CPU. With it, the idle servers
-// used about 8 % of that CPU during the windows (up to 130 ms of one 250 ms window); without it,
-// 1.5 %. A server under steady load, as in production, does not run it either.
-const serverFlags = ['--no-memory-reducer', ...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean)];
 const servers = new Map(
-  SCENARIOS.map((scenario) => [scenario.key, Array.from({ length: settings.replicas }, () => startChild('./server-process.ts', serverFlags))]),
+  SCENARIOS.map((scenario) => [scenario.key, Array.from({ length: settings.replicas }, () => startChild('./server-process.ts', APP_SERVER_FLAGS))]),
 );
 const allServers = [...servers.values()].flat();
 const serverOf = (key: string, replica = 0) => servers.get(key)![replica]!;

@@ -5,7 +5,7 @@
  */
 import { serve } from './child.js';
 import { kitClient, startServer } from './servers.js';
-import { RESOURCE_PERMISSION, SCENARIOS, type KitInfo } from './shared.js';
+import { RESOURCE_PERMISSION, scenarioByKey, type KitInfo } from './shared.js';
 
 let kit: KitInfo | undefined;
 let server: Awaited<ReturnType<typeof startServer>> | undefined;
@@ -32,9 +32,7 @@ serve(async (message) => {
   switch (message.type) {
     case 'start': {
       kit = message.kit as KitInfo;
-      const scenario = SCENARIOS.find((candidate) => candidate.key === message.scenario);
-      if (!scenario) throw new Error(`unknown scenario ${String(message.scenario)}`);
-      server = await startServer(scenario, kit);
+      server = await startServer(scenarioByKey(message.scenario), kit);
       return server.url;
     }
     case 'probe-upstream':

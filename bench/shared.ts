@@ -50,11 +50,27 @@ export const SCENARIO_LABELS: Record<ScenarioId, string> = {
 const EXPRESS: ScenarioId[] = ['bare', 'control', 'token', 'auth0', 'warm', 'naive', 'cold'];
 const KOA: ScenarioId[] = ['bare', 'control', 'token', 'warm', 'cold'];
 
+/**
+ * Node flags of every app server (`BENCH_SERVER_FLAGS` adds more). No memory reducer: it runs full
+ * GCs in a process that has gone idle, and between its windows every app server is idle while
+ * another is measured on the same CPU. With it, the idle servers used about 8 % of that CPU during
+ * the windows (up to 130 ms of one 250 ms window); without it, 1.5 %. A server under steady load,
+ * as in production, does not run it either.
+ */
+export const APP_SERVER_FLAGS = ['--no-memory-reducer', ...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean)];
+
 /** In the order of the report. */
 export const SCENARIOS: Scenario[] = [
   ...EXPRESS.map((id) => ({ key: `express/${id}`, framework: 'express' as const, id, label: SCENARIO_LABELS[id], distinctResources: id === 'cold' })),
   ...KOA.map((id) => ({ key: `koa/${id}`, framework: 'koa' as const, id, label: SCENARIO_LABELS[id], distinctResources: id === 'cold' })),
 ];
+
+/** The scenario named `key` (e.g. `koa/token`). */
+export function scenarioByKey(key: unknown): Scenario {
+  const scenario = SCENARIOS.find((candidate) => candidate.key === key);
+  if (!scenario) throw new Error(`unknown scenario ${String(key)} (one of ${SCENARIOS.map((known) => known.key).join(', ')})`);
+  return scenario;
+}
 
 /**
  * In the order they run within a round: every pair a target compares runs back to back (warm with
@@ -78,9 +94,7 @@ export const ROUND_ORDER: Scenario[] = [
   'koa/bare',
   'koa/token',
   'koa/cold',
-].map(
-  (key) => SCENARIOS.find((scenario) => scenario.key === key)!,
-);
+].map(scenarioByKey);
 
 /**
  * How far each scenario's replica moves on, per pass through the replicas. Processes running the
