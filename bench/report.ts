@@ -193,7 +193,7 @@ export function markdown(report: Report): string {
   const out: string[] = [];
   out.push(`Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGB} GB, Node ${m.node}, ${m.os}.`);
   out.push(
-    `Load: autocannon, ${load.connections} connections, pipelining ${load.pipelining}, ${load.rounds} interleaved round(s) of ${load.duration} s per scenario ` +
+    `Load: autocannon, ${load.connections} connections, pipelining ${load.pipelining}, ${load.rounds} interleaved round(s) of ${load.duration} s per scenario, every other one in reverse order, each window once the last one's server is quiet ` +
       `(after ${load.warmup.express} s of warm-up each on Express, ${load.warmup.koa} s on Koa); medians across rounds. Ratios are medians of per-round ratios. ` +
       `Each app server in its own process${load.replicas > 1 ? `, ${load.replicas} per scenario taking rounds in turn so that compared scenarios meet in every combination of their processes` : ''}` +
       `${load.pinned ? ', pinned to one CPU; the load generator and the kit on the other.' : '; not pinned to CPUs.'}` +

@@ -2,7 +2,8 @@
  * `npm run bench` (`-- --quick` for a smoke run, `-- --no-pin` to leave CPU placement to the OS).
  * Processes: the kit (the stand-in WorkOS, 5 ms on `check`), three app servers per scenario (one
  * in a quick run) taking rounds in turn, and this one, which generates the load, so every
- * scenario's client costs the same. Scenarios are interleaved round by round; medians across rounds.
+ * scenario's client costs the same. Scenarios are interleaved round by round, every other round in
+ * reverse order; medians across rounds.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { setTimeout } from 'node:timers/promises';
@@ -20,6 +21,17 @@ const noPin = process.argv.includes('--no-pin');
 const APP_CPU = 1;
 const LOAD_CPU = 0;
 const SETTLE_MS = 20;
+// A window starts only once the server measured before it has gone quiet (under 5 % of a CPU over
+// 20 ms; at most 0.5 s of waiting). A server that waits on the upstream (naive, cold) still had
+// in-flight requests to finish and garbage to collect after its window: in the 20 ms after a
+// 0.25 s naive window it used up to 7.9 ms of CPU (0.2–7.9 in eight windows), and 0.5–0.7 ms in
+// the 50 ms after that; a bare Koa server used at most 0.6 ms in the first 20 ms. That CPU is the
+// next window's CPU: Express warm read 0.874× bare in the rounds where it followed naive and
+// 0.924× in those where it followed bare (one full run without this wait); with it, 0.921× and
+// 0.910× (the next run).
+const QUIET_PROBE_MS = 20;
+const QUIET_CPU_US = QUIET_PROBE_MS * 1000 * 0.05;
+const MAX_QUIET_WAIT_MS = 500;
 // Replicas: app-server processes per scenario, taking rounds in turn so that every compared pair
 // meets in every combination of its processes (see replicaOf); 72 rounds are each of the 3 × 3
 // combinations eight times.
@@ -85,13 +97,26 @@ try {
 
   const results = new Map<string, LoadResult[]>(SCENARIOS.map((scenario) => [scenario.key, []]));
   const upstreamCalls = new Map<string, number>();
+  /** Returns once the server measured last is quiet (see QUIET_PROBE_MS). */
+  const untilQuiet = async (key: string, replica: number) => {
+    for (let waited = 0; waited < MAX_QUIET_WAIT_MS; waited += QUIET_PROBE_MS) {
+      const before = await serverCpu(key, replica);
+      await setTimeout(QUIET_PROBE_MS);
+      if ((await serverCpu(key, replica)) - before < QUIET_CPU_US) return;
+    }
+  };
+  let previous: { key: string; replica: number } | undefined;
   for (let round = 1; round <= settings.rounds; round++) {
     const line: string[] = [];
-    for (const scenario of ROUND_ORDER) {
+    // Every other round runs backwards: each pair then runs in both orders, so whatever a window
+    // leaves behind for the next one does not always fall on the same side of a ratio.
+    for (const scenario of round % 2 === 1 ? ROUND_ORDER : ROUND_ORDER.toReversed()) {
       const replica = replicaOf(scenario, round - 1, settings.replicas);
       // The last window's server finishes its in-flight requests and closes its connections on
       // the same CPU: not in this window.
       await setTimeout(SETTLE_MS);
+      if (previous) await untilQuiet(previous.key, previous.replica);
+      previous = { key: scenario.key, replica };
       const callsBefore = await upstreamChecks();
       const cpuBefore = await serverCpu(scenario.key, replica);
       const result = await runLoad(urlOf(scenario.key, replica), scenario, kit.token, { ...load, duration: settings.duration });

@@ -73,13 +73,14 @@ export function scenarioByKey(key: unknown): Scenario {
 }
 
 /**
- * In the order they run within a round: every pair a target compares runs back to back (warm with
- * naive and with bare, token with bare and with the Auth0 peer), so that a burst of machine noise
- * tends to hit both sides of a ratio alike. The control (bare against bare) is three windows from
- * bare on Express and two on Koa: no closer than any target's pair. The first window of a round
- * read a few per cent slow: the Express control there read 0.924× and 0.957× bare in two full
- * runs, and 1.005–1.017× three windows after bare in three. So a scenario that no ratio compares,
- * Express cold, opens it.
+ * In the order they run within an odd round (even rounds run it backwards, so that every pair runs
+ * in both orders): every pair a target compares runs back to back (warm with naive and with bare,
+ * token with bare and with the Auth0 peer), so that a burst of machine noise tends to hit both
+ * sides of a ratio alike. The control (bare against bare) is three windows from bare on Express and
+ * two on Koa: no closer than any target's pair. The first window of a round read a few per cent
+ * slow: the Express control there read 0.924× and 0.957× bare in two full runs, and 1.005–1.017×
+ * three windows after bare in three. So scenarios that no ratio compares, Express cold and Koa
+ * cold, open the rounds.
  */
 export const ROUND_ORDER: Scenario[] = [
   'express/cold',

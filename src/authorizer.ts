@@ -115,6 +115,8 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
 
   /** Steps 1–2. A token verified before is answered from memory, at once, before any other work on it. */
   function principalOf(authorization: string | undefined): Settling<Principal> {
+    const known = verifier.rememberedHeader(authorization);
+    if (known) return known;
     const token = bearerCredentials(authorization, config.realm);
     // An oversized token cannot have been verified: it is not even hashed for the lookup.
     const remembered = token.length <= config.maxTokenLength ? verifier.remembered(token) : undefined;

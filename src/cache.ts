@@ -9,6 +9,12 @@ import { LRUCache } from 'lru-cache';
  */
 export const EXACT_TTL = 0;
 
+/**
+ * What every lookup passes as lru-cache's `get` options. Left out, `get` makes a new `{}` for them
+ * on every call (it writes `status` into them, so this one is not frozen).
+ */
+export const LOOKUP = {};
+
 export interface Loaded<V> {
   value: V;
   /** ms to remember the value; 0 = do not remember. */
@@ -30,7 +36,7 @@ export class CoalescingCache<V extends NonNullable<unknown>> {
 
   /** The remembered answer, if any and not expired. */
   peek(key: string): V | undefined {
-    return this.answers?.get(key);
+    return this.answers?.get(key, LOOKUP);
   }
 
   load(key: string, loader: () => Promise<Loaded<V>>): Promise<V> {

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jos
 import { LRUCache } from 'lru-cache';
 import { ClaimTypeError, principalFromClaims, type Principal } from './claims.js';
 import type { ResolvedConfig } from './config.js';
-import { EXACT_TTL } from './cache.js';
+import { EXACT_TTL, LOOKUP } from './cache.js';
 import { InvalidRequestError, InvalidTokenError, ServiceUnavailableError, UnauthorizedError } from './errors.js';
 
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -21,8 +21,12 @@ const LOOKUP_KEY_LENGTH = 12;
 
 interface VerifiedToken {
   readonly token: string;
+  /** `Bearer <token>`, the header nearly every client sends it in. */
+  readonly header: string;
   readonly principal: Principal;
 }
+
+const CANONICAL_SCHEME = 'Bearer ';
 
 const isHttpWhitespace = (code: number) => code === 0x20 || code === 0x09;
 const BEARER = 'bearer';
@@ -128,8 +132,20 @@ export class TokenVerifier {
    * remembered, so a hit is also well-formed: the syntax checks can be skipped for it.
    */
   remembered(token: string): Principal | undefined {
-    const entry = this.verified?.get(token.slice(-LOOKUP_KEY_LENGTH));
+    const entry = this.verified?.get(token.slice(-LOOKUP_KEY_LENGTH), LOOKUP);
     return entry !== undefined && entry.token === token ? entry.principal : undefined;
+  }
+
+  /**
+   * The same for a whole `Authorization` header that is exactly `Bearer <token>` for a remembered
+   * token: such a header parses to that token, so it need not be parsed, nor the token copied out
+   * of it. Any other spelling (another case, more whitespace) is left to bearerCredentials.
+   */
+  rememberedHeader(header: string | undefined): Principal | undefined {
+    // An oversized header cannot carry a verified token: it is not even hashed for the lookup.
+    if (typeof header !== 'string' || header.length > CANONICAL_SCHEME.length + this.config.maxTokenLength) return undefined;
+    const entry = this.verified?.get(header.slice(-LOOKUP_KEY_LENGTH), LOOKUP);
+    return entry !== undefined && entry.header === header ? entry.principal : undefined;
   }
 
   async verify(token: string): Promise<Principal> {
@@ -141,7 +157,8 @@ export class TokenVerifier {
 
     const principal = await this.verifyUncached(token);
     const exp = principal.claims.exp as number;
-    this.verified?.set(token.slice(-LOOKUP_KEY_LENGTH), { token, principal }, { ttl: exp * 1000 - Date.now() });
+    const entry: VerifiedToken = { token, header: CANONICAL_SCHEME + token, principal };
+    this.verified?.set(token.slice(-LOOKUP_KEY_LENGTH), entry, { ttl: exp * 1000 - Date.now() });
     return principal;
   }
 

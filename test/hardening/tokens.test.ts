@@ -1,7 +1,7 @@
 import type { JsonWebKey } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAuthorizer, InvalidTokenError, type Authorizer } from '../../src/index.js';
+import { createAuthorizer, InvalidRequestError, InvalidTokenError, UnauthorizedError, type Authorizer } from '../../src/index.js';
 import { createTestKit, type TestKit } from '../../testing/index.js';
 import { closeServer, type AppUnderTest, type RouteSpec } from '../support/apps.js';
 import {
@@ -383,6 +383,29 @@ describe('cheap rejection', () => {
     kit.resetCalls();
     await expect(authz.authenticate(`Bearer ${valid}`)).resolves.toMatchObject({ userId: 'user_alice' });
     expect(authz.cacheStats().tokens).toBe(1);
+    expect(kit.calls('jwks')).toBe(0);
+  });
+
+  it('finds a remembered token in any spelling of a Bearer header, and in no other header', async () => {
+    const authz = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId });
+    const valid = kitSigned();
+    await expect(authz.authenticate(`Bearer ${valid}`)).resolves.toMatchObject({ userId: 'user_alice' });
+    kit.resetCalls();
+    // `Bearer <token>` is matched whole against the remembered token's header; the rest is parsed.
+    for (const header of [`Bearer ${valid}`, `bearer ${valid}`, `BEARER\t${valid}`, `  Bearer   ${valid} \t`]) {
+      await expect(authz.authenticate(header), JSON.stringify(header.slice(0, 12))).resolves.toMatchObject({ userId: 'user_alice' });
+    }
+    const refused: [string, new (...args: never[]) => Error][] = [
+      [`Basic ${valid}`, UnauthorizedError],
+      [`Token ${valid}`, UnauthorizedError],
+      [`Bearer${valid}`, UnauthorizedError],
+      [`xBearer ${valid}`, UnauthorizedError],
+      [`Bearer ${valid} ${valid}`, InvalidRequestError],
+      [`Bearer x ${valid}`, InvalidRequestError],
+    ];
+    for (const [header, errorClass] of refused) {
+      await expect(authz.authenticate(header), header.slice(0, 12)).rejects.toBeInstanceOf(errorClass);
+    }
     expect(kit.calls('jwks')).toBe(0);
   });
 
