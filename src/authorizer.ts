@@ -118,8 +118,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     const known = verifier.rememberedHeader(authorization);
     if (known) return known;
     const token = bearerCredentials(authorization, config.realm);
-    // An oversized token cannot have been verified: it is not even hashed for the lookup.
-    const remembered = token.length <= config.maxTokenLength ? verifier.remembered(token) : undefined;
+    const remembered = verifier.remembered(token);
     if (remembered) return remembered;
     assertSingleToken(token, config.realm, config.maxTokenLength);
     return verifier.verify(token);

@@ -19,6 +19,9 @@ const JWKS_RETRY_AFTER_SECONDS = 5;
  */
 const LOOKUP_KEY_LENGTH = 12;
 
+/** The verified-token cache's key for a token, or for a header that ends with one. */
+const lookupKey = (tokenOrHeader: string) => tokenOrHeader.slice(-LOOKUP_KEY_LENGTH);
+
 interface VerifiedToken {
   readonly token: string;
   /** `Bearer <token>`, the header nearly every client sends it in. */
@@ -132,7 +135,9 @@ export class TokenVerifier {
    * remembered, so a hit is also well-formed: the syntax checks can be skipped for it.
    */
   remembered(token: string): Principal | undefined {
-    const entry = this.verified?.get(token.slice(-LOOKUP_KEY_LENGTH), LOOKUP);
+    // An oversized token cannot have been verified: it is not even hashed for the lookup.
+    if (token.length > this.config.maxTokenLength) return undefined;
+    const entry = this.verified?.get(lookupKey(token), LOOKUP);
     return entry !== undefined && entry.token === token ? entry.principal : undefined;
   }
 
@@ -144,7 +149,7 @@ export class TokenVerifier {
   rememberedHeader(header: string | undefined): Principal | undefined {
     // An oversized header cannot carry a verified token: it is not even hashed for the lookup.
     if (typeof header !== 'string' || header.length > CANONICAL_SCHEME.length + this.config.maxTokenLength) return undefined;
-    const entry = this.verified?.get(header.slice(-LOOKUP_KEY_LENGTH), LOOKUP);
+    const entry = this.verified?.get(lookupKey(header), LOOKUP);
     return entry !== undefined && entry.header === header ? entry.principal : undefined;
   }
 
@@ -158,7 +163,7 @@ export class TokenVerifier {
     const principal = await this.verifyUncached(token);
     const exp = principal.claims.exp as number;
     const entry: VerifiedToken = { token, header: CANONICAL_SCHEME + token, principal };
-    this.verified?.set(token.slice(-LOOKUP_KEY_LENGTH), entry, { ttl: exp * 1000 - Date.now() });
+    this.verified?.set(lookupKey(token), entry, { ttl: exp * 1000 - Date.now() });
     return principal;
   }
 
