@@ -154,10 +154,11 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
+    const { realm, maxTokenLength } = this.config;
+    // Checked before the lookup: verify() is public, and the lookup slices what it is given.
+    if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError(realm, 'The access token is malformed');
     const cached = this.remembered(token);
     if (cached) return cached;
-    const { realm, maxTokenLength } = this.config;
-    if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError(realm, 'The access token is malformed');
     if (token.length > maxTokenLength) throw new InvalidTokenError(realm, 'The access token is too large');
 
     const principal = await this.verifyUncached(token);

@@ -346,6 +346,18 @@ describe('cheap rejection', () => {
     expect(kit.calls('jwks')).toBe(0);
   });
 
+  it('answers verify() given no string with invalid_token, before any lookup or key fetch', async () => {
+    kit.resetCalls();
+    const authz = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId });
+    await authz.verify(kitSigned()); // something remembered, so the cache is really asked
+    for (const token of [undefined, null, 123, {}, ['a.b.c'], '']) {
+      const error = await authz.verify(token as never).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidTokenError);
+      expect(error).toMatchObject({ status: 401, code: 'invalid_token', message: 'The access token is malformed' });
+    }
+    expect(kit.calls('jwks')).toBe(1);
+  });
+
   it('reads headers in linear time: long runs of spaces cannot stall the event loop', async () => {
     const authz = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId });
     const spaces = ' \t'.repeat(8_000);
