@@ -1,9 +1,10 @@
 import { CoalescingCache } from './cache.js';
 import type { Principal } from './claims.js';
-import { resolveConfig, type AuthorizerOptions, type ResolvedConfig } from './config.js';
+import { DEFAULT_CACHE, resolveConfig, type AuthorizerOptions, type ResolvedConfig } from './config.js';
+import { DecisionKeys } from './decision-keys.js';
 import { assertPermission, type Decision, type DenialReason, type ResourceResolver } from './decision.js';
 import { ForbiddenError } from './errors.js';
-import { cacheKey, decisionKey, validateResource, type ResourceRef } from './resource.js';
+import { cacheKey, validateResource, type ResourceRef } from './resource.js';
 import { assertSingleToken, bearerCredentials, TokenVerifier } from './token.js';
 import { isPromiseLike, type Settling } from './settling.js';
 import { checkPermission, findActiveMembership } from './upstream.js';
@@ -83,6 +84,9 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
   const verifier = new TokenVerifier(config);
   const cacheMax = config.cache === false ? false : config.cache.max;
   const decisions = new CoalescingCache<boolean>(cacheMax);
+  // As many scopes as decisions: each remembered decision has one (even with the cache off, the
+  // keys still coalesce identical in-flight checks).
+  const decisionKeys = new DecisionKeys(cacheMax === false ? DEFAULT_CACHE.max : cacheMax);
   const memberships = new CoalescingCache<string | false>(cacheMax);
 
   function finish(
@@ -193,7 +197,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     deadline?: number,
   ): Settling<Decision> {
     // 6. Remembered decisions, keyed so they never cross memberships, permissions or resources.
-    const key = decisionKey(membership, permission, resource);
+    const key = decisionKeys.keyOf(membership, permission, resource);
     const remembered = decisions.peek(key);
     if (remembered !== undefined) {
       return finish(principal, permission, started, decisionOutcome(remembered, 'cache', resource, membership));
@@ -258,6 +262,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     },
     clearCache() {
       decisions.clear();
+      decisionKeys.clear();
       memberships.clear();
     },
     cacheStats() {

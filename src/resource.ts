@@ -39,20 +39,6 @@ export function cacheKey(...parts: string[]): string {
   return key;
 }
 
-/**
- * The decision cache's key: the membership, the permission and the resource, length-prefixed like
- * cacheKey (the last part needs no prefix: it runs to the end; `i`/`e` tell the two kinds of
- * resource apart). One expression, because every warm request builds and hashes it: the general
- * join (cacheKey of cacheKey, with its arrays and intermediate strings) cost a warm Koa request
- * 2–3 % of a bare request's CPU more (README, Performance: "The decision key is one string
- * expression").
- */
-export function decisionKey(membership: string, permission: string, resource: ResourceRef): string {
-  return 'id' in resource
-    ? `i${membership.length}:${membership}${permission.length}:${permission}${resource.id}`
-    : `e${membership.length}:${membership}${permission.length}:${permission}${resource.type.length}:${resource.type}${resource.externalId}`;
-}
-
 /** The parameters `workos.authorization.check` takes for this resource. */
 export function checkTarget(
   resource: ResourceRef,

@@ -3,7 +3,8 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkOS } from '@workos-inc/node';
 import { createAuthorizer, ServiceUnavailableError, type Authorizer, type AuthorizerOptions, type Principal } from '../../src/index.js';
-import { cacheKey, decisionKey } from '../../src/resource.js';
+import { DecisionKeys } from '../../src/decision-keys.js';
+import { cacheKey } from '../../src/resource.js';
 import { createTestKit, type TestKit } from '../../testing/index.js';
 import { closeServer, type AppUnderTest, type RouteSpec } from '../support/apps.js';
 import { bearer, expectGuardAnswer, primaryFrameworks, sleep } from '../support/hardening.js';
@@ -210,13 +211,38 @@ describe('cache keys cannot collide', () => {
     const nonEmpty = part.filter((p) => p.length > 0);
     const resource = fc.oneof(fc.record({ id: nonEmpty }), fc.record({ type: nonEmpty, externalId: nonEmpty }));
     const decision = fc.tuple(nonEmpty, nonEmpty, resource);
+    // One key set for the whole run, as an authorizer has one for its life, and small, so that
+    // scopes are forgotten and made again all along: a key never names two different decisions.
+    const keys = new DecisionKeys(8);
+    const decided = new Map<string, string>();
     fc.assert(
-      fc.property(decision, decision, (a, b) => {
-        fc.pre(JSON.stringify(a) !== JSON.stringify(b));
-        return decisionKey(...a) !== decisionKey(...b);
+      fc.property(fc.array(decision, { minLength: 1, maxLength: 20 }), (asked) => {
+        for (const triple of asked) {
+          const key = keys.keyOf(...triple);
+          const named = JSON.stringify(triple);
+          if ((decided.get(key) ?? named) !== named) return false;
+          decided.set(key, named);
+        }
+        return true;
       }),
-      { numRuns: 5_000 },
+      { numRuns: 2_000 },
     );
+  });
+
+  it('decision keys: the same decision asked again has the same key while its scope is remembered, a new one after', () => {
+    const keys = new DecisionKeys(2);
+    const p1 = { type: 'project', externalId: 'p-1' };
+    const first = keys.keyOf('om_a', 'project:edit', p1);
+    expect(keys.keyOf('om_a', 'project:edit', { ...p1 })).toBe(first);
+    expect(keys.keyOf('om_a', 'project:edit', { type: 'project', externalId: 'p-2' })).not.toBe(first);
+    expect(keys.keyOf('om_a', 'project:edit', { id: 'p-1' })).not.toBe(first);
+    // Two more scopes push om_a's out (2 scopes at most): asked again, it gets a number never used.
+    keys.keyOf('om_b', 'project:edit', p1);
+    keys.keyOf('om_c', 'project:edit', p1);
+    const again = keys.keyOf('om_a', 'project:edit', p1);
+    expect(again).not.toBe(first);
+    keys.clear();
+    expect([first, again]).not.toContain(keys.keyOf('om_a', 'project:edit', p1));
   });
 });
 
