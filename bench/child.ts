@@ -87,10 +87,13 @@ export function serve(handle: (message: Record<string, unknown>) => unknown): vo
 export function pinToCpu(pid: number, cpu: number): boolean {
   // os.cpus(), not availableParallelism(): the latter shrinks once this process is pinned.
   if (cpus().length < 2) return false;
-  try {
-    execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', String(cpu), String(pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', String(cpu), String(pid)], { stdio: 'ignore' });
+      return true;
+    } catch {
+      // Tried again before giving up (why taskset failed in the runs that went unpinned is not known).
+    }
   }
+  return false;
 }
