@@ -1,5 +1,5 @@
 /** Tables, ratios and targets: printed, and written to bench/results/latest.{json,md}. */
-import { cpus, availableParallelism, totalmem, type as osType, release } from 'node:os';
+import { cpus, totalmem, type as osType, release } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { CoalescingResult } from './coalescing.js';
 import type { LoadOptions, LoadResult } from './load.js';
@@ -23,7 +23,8 @@ export function machine(): Machine {
     // not Linux: os.cpus() it is
   }
   return {
-    cpus: availableParallelism(),
+    // The machine's, not this process's: a process pinned to one CPU (or started by one) sees one.
+    cpus: cpus().length,
     cpuModel,
     memoryGB: Math.round(totalmem() / 2 ** 30),
     node: process.version,

@@ -48,7 +48,6 @@ const settings = quick
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const startedAt = performance.now();
-// Before any pinning: a pinned process sees one CPU.
 const machineInfo = machine();
 
 log(`fga-guard bench${quick ? ' (quick)' : ''}: ${SCENARIOS.length} scenarios × ${settings.rounds} round(s) × ${settings.duration} s`);
