@@ -251,6 +251,17 @@ describe('check', () => {
     expect(await authz.check(orgless, 'project:edit', project('p-1'))).toMatchObject({ allowed: false, reason: 'no_organization' });
   });
 
+  it('looks the membership up for who the principal is now: an app principal changed after use gets no one else\'s', async () => {
+    const authz = authorizer();
+    const mutable = { userId: 'user_alice', organizationId: 'org_acme', permissions: [] as string[], claims: {} };
+    expect(await authz.check(mutable, 'project:edit', project('p-1'))).toMatchObject({ allowed: true });
+    mutable.userId = 'user_carol'; // in org_acme's directory, without a membership
+    expect(await authz.check(mutable, 'project:edit', project('p-1'))).toMatchObject({ allowed: false, reason: 'no_membership' });
+    mutable.userId = 'user_alice';
+    mutable.organizationId = 'org_other';
+    expect(await authz.check(mutable, 'project:edit', project('p-1'))).toMatchObject({ allowed: false, reason: 'no_membership' });
+  });
+
   it('rejects malformed arguments with a clear TypeError', async () => {
     const authz = authorizer();
     const principal = await alice(authz);
