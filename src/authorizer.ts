@@ -171,7 +171,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       const reason = organizationId === undefined ? 'no_organization' : 'no_membership';
       return finish(principal, permission, started, { allowed: false, source: 'token', resource, reason });
     }
-    const key = membershipKey(principal.userId, organizationId, principal);
+    const key = membershipKey(principal, organizationId);
     const remembered = memberships.peek(key);
     if (remembered === false) return finish(principal, permission, started, { allowed: false, source: 'cache', resource, reason: 'no_membership' });
     if (remembered !== undefined) return decideForMembership(principal, permission, resource, remembered, started);
@@ -285,7 +285,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  */
 const membershipKeys = new WeakMap<Principal, { userId: string; organizationId: string; key: string }>();
 
-function membershipKey(userId: string, organizationId: string, principal: Principal): string {
+function membershipKey(principal: Principal, organizationId: string): string {
+  const { userId } = principal;
   const known = membershipKeys.get(principal);
   if (known !== undefined && known.userId === userId && known.organizationId === organizationId) return known.key;
   const key = cacheKey(userId, organizationId);
