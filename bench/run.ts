@@ -14,7 +14,7 @@ import { createProbe, runLoad, takeResourceNumber, type LoadResult } from './loa
 import { measureMemory } from './memory.js';
 import { runMicro } from './micro.js';
 import { controls, evaluate, machine, markdown, summarize, type ColdLatency, type Report } from './report.js';
-import { APP_SERVER_FLAGS, median, replicaOf, ROUND_ORDER, SCENARIOS, type KitInfo, type ScenarioId } from './shared.js';
+import { APP_SERVER_FLAGS, median, replicaOf, ROUND_ORDER, SCENARIOS, type KitInfo } from './shared.js';
 
 const quick = process.argv.includes('--quick');
 const noPin = process.argv.includes('--no-pin');
@@ -32,15 +32,6 @@ const SETTLE_MS = 20;
 const QUIET_PROBE_MS = 20;
 const QUIET_CPU_US = QUIET_PROBE_MS * 1000 * 0.05;
 const MAX_QUIET_WAIT_MS = 500;
-// A window that a ratio reads (any but cold's), right after one of a scenario that waits on the
-// upstream (cold, naive), follows an unrecorded window of its own on the same server. Such a
-// window read slow: in 16 full runs without this, Koa's token path read 0.034× lower on average
-// (−0.001 to +0.091) in the rounds where it came right after Koa cold than in those where it came
-// after bare; bare never comes right after either, so that went into the guard's ratios alone. In
-// the first two runs with it, −0.013 and −0.020. Why such a window is slow was not found: not the
-// kit's leftover work (0.2–0.9 ms of CPU in a window), nor the load generator's code after
-// distinct paths (a harness: 11.13 µs a request after them, 11.15 after the same path).
-const WAITS_ON_UPSTREAM: ReadonlySet<ScenarioId> = new Set(['cold', 'naive']);
 // Replicas: app-server processes per scenario, taking rounds in turn so that every compared pair
 // meets in every combination of its processes (see replicaOf); 72 rounds are each of the 3 × 3
 // combinations eight times.
@@ -116,23 +107,20 @@ try {
       if ((await serverCpu(key, replica)) - before < QUIET_CPU_US) return;
     }
   };
-  let previous: { key: string; replica: number; waitsOnUpstream: boolean } | undefined;
+  let previous: { key: string; replica: number } | undefined;
   for (let round = 1; round <= settings.rounds; round++) {
     const line: string[] = [];
     // Every other round runs backwards: each pair then runs in both orders, so whatever a window
-    // leaves behind for the next one does not always fall on the same side of a ratio.
+    // leaves behind for the next one does not always fall on the same side of a ratio. It still
+    // falls more on the guarded side: Koa's token path comes right after Koa cold in the reversed
+    // rounds, and read 0.034× lower there on average over 16 runs (README, Reading the results).
     for (const scenario of round % 2 === 1 ? ROUND_ORDER : ROUND_ORDER.toReversed()) {
       const replica = replicaOf(scenario, round - 1, settings.replicas);
       // The last window's server finishes its in-flight requests and closes its connections on
       // the same CPU: not in this window.
       await setTimeout(SETTLE_MS);
       if (previous) await untilQuiet(previous.key, previous.replica);
-      if (previous?.waitsOnUpstream && scenario.id !== 'cold') {
-        await runLoad(urlOf(scenario.key, replica), scenario, kit.token, { ...load, duration: settings.duration });
-        await setTimeout(SETTLE_MS);
-        await untilQuiet(scenario.key, replica);
-      }
-      previous = { key: scenario.key, replica, waitsOnUpstream: WAITS_ON_UPSTREAM.has(scenario.id) };
+      previous = { key: scenario.key, replica };
       const callsBefore = await upstreamChecks();
       const cpuBefore = await serverCpu(scenario.key, replica);
       const result = await runLoad(urlOf(scenario.key, replica), scenario, kit.token, { ...load, duration: settings.duration });
