@@ -133,10 +133,10 @@ function koaApp(scenario: Scenario, kit: KitInfo): RequestListener {
  * authorizer of its own that no route uses. A WorkOS app has made outgoing requests by the time it
  * serves; without this, the bare servers would be the only processes that never ran `fetch`, and
  * running it leaves inline caches in Node's own HTTP and stream code megamorphic for the rest of a
- * process's life (most likely through `fetch`'s own streams and emitters). Counted with callgrind (Node 24), a bare Koa server
- * that had verified one token at start-up, and did nothing more for it, spent 1 759 instructions a
- * request more than one that never had (93 498 → 95 257): no guard's per-request work, but more
- * than a quarter of what the token path seemed to add (6 689).
+ * process's life (most likely through `fetch`'s own streams and emitters). Counted with callgrind
+ * (Node 24), a bare Koa server that had verified one token at start-up, and did nothing more for
+ * it, spent 1 759 instructions a request more than one that never had (93 498 → 95 257): no
+ * guard's per-request work, but more than a quarter of what the token path seemed to add (6 689).
  */
 async function startUp(kit: KitInfo): Promise<void> {
   const authz = authorizer(kit);
