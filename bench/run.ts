@@ -111,8 +111,8 @@ try {
   for (let round = 1; round <= settings.rounds; round++) {
     const line: string[] = [];
     // Every other round runs backwards: each pair then runs in both orders, so whatever a window
-    // leaves behind for the next one does not always fall on the same side of a ratio (and what
-    // cold and naive windows leave falls on a control or the guard; see ROUND_ORDER).
+    // leaves behind for the next one does not always fall on the same side of a ratio (what the
+    // slow windows leave falls on a control or on the guard, never on bare: see ROUND_ORDER).
     for (const scenario of round % 2 === 1 ? ROUND_ORDER : ROUND_ORDER.toReversed()) {
       const replica = replicaOf(scenario, round - 1, settings.replicas);
       // The last window's server finishes its in-flight requests and closes its connections on

@@ -77,14 +77,18 @@ export function scenarioByKey(key: unknown): Scenario {
  * in both orders): the pairs the targets compare run back to back (token with bare and with the
  * Auth0 peer, warm with bare and Express warm with naive), so that a burst of machine noise tends
  * to hit both sides of a ratio alike. The control (bare against bare) is three windows from bare on
- * Express and two on Koa: no closer than any target's pair. The first window of a round read a few
- * per cent slow (the Express control there read 0.924× and 0.957× bare in two full runs, and
- * 1.005–1.017× three windows after bare in three), so the scenarios no ratio compares, Koa cold and
- * Express cold, open the rounds. A window also reads slower right after a cold or naive one (Koa's
- * token path 0.034× lower after Koa cold than after bare, on average over 19 runs of the order
- * before this one; why was not found), so each cold window is followed only by its framework's
- * control, and naive by Express's control or warm path: that falls on the control, which shows it,
- * or against the guard, never on bare.
+ * Express and two on Koa: no closer than any target's pair.
+ *
+ * What a window follows matters. The first window of a round read a few per cent slow (the Express
+ * control there read 0.924× and 0.957× bare in two full runs, and 1.005–1.017× three windows after
+ * bare in three), and a window right after one of few requests a second (cold, or the Auth0 peer)
+ * reads slower than after a fast one: Koa's token path read 0.034× lower after Koa cold than after
+ * bare on average over 19 runs of an older order, and 0.018× lower after the Auth0 peer than after
+ * bare over five of another (README, What the order of the windows does; why was not found). So the
+ * rounds open with cold, which no ratio compares; Koa's pairs have only fast windows before them;
+ * cold and the Auth0 peer are followed by a control, which shows what they leave, or by the guard;
+ * the guard (Express's token and warm paths, next to the Auth0 peer and naive) follows a slow
+ * window where it cannot be helped, never bare.
  */
 export const ROUND_ORDER: Scenario[] = [
   'koa/cold',
@@ -92,12 +96,12 @@ export const ROUND_ORDER: Scenario[] = [
   'koa/warm',
   'koa/bare',
   'koa/token',
+  'express/control',
   'express/auth0',
   'express/token',
   'express/bare',
   'express/warm',
   'express/naive',
-  'express/control',
   'express/cold',
 ].map(scenarioByKey);
 
