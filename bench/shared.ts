@@ -79,30 +79,27 @@ export function scenarioByKey(key: unknown): Scenario {
  * to hit both sides of a ratio alike. The control (bare against bare) is three windows from bare on
  * Express and two on Koa: no closer than any target's pair.
  *
- * What a window follows matters. The first window of a round read a few per cent slow (the Express
- * control there read 0.924× and 0.957× bare in two full runs, and 1.005–1.017× three windows after
- * bare in three), and a window right after one of few requests a second (cold, or the Auth0 peer)
- * reads slower than after a fast one: Koa's token path read 0.034× lower after Koa cold than after
- * bare on average over 19 runs of an older order, and 0.018× lower after the Auth0 peer than after
- * bare over five of another (README, What the order of the windows does; why was not found). So the
- * rounds open with cold, which no ratio compares; Koa's pairs have only fast windows before them;
+ * What a window follows matters, by a few hundredths of a ratio (README, What the order of the
+ * windows does; why was not found): after cold or the Auth0 peer a window reads slower, and a Koa
+ * window right after an Express one faster. So both sides of every Koa ratio follow only Koa
+ * windows of the same kind (the fast ones: Koa's token path opens the odd rounds, after itself);
  * cold and the Auth0 peer are followed by a control, which shows what they leave, or by the guard;
- * the guard (Express's token and warm paths, next to the Auth0 peer and naive) follows a slow
- * window where it cannot be helped, never bare.
+ * and where a slow window must come before one side of an Express ratio (Express's token path sits
+ * next to the Auth0 peer, its warm path next to naive), it is the guard's side, never bare's.
  */
 export const ROUND_ORDER: Scenario[] = [
-  'koa/cold',
-  'koa/control',
-  'koa/warm',
-  'koa/bare',
   'koa/token',
+  'koa/bare',
+  'koa/warm',
+  'koa/control',
+  'koa/cold',
+  'express/cold',
   'express/control',
   'express/auth0',
   'express/token',
   'express/bare',
   'express/warm',
   'express/naive',
-  'express/cold',
 ].map(scenarioByKey);
 
 /**
