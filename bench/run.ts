@@ -112,7 +112,7 @@ try {
     const line: string[] = [];
     // Every other round runs backwards: each pair then runs in both orders, so whatever a window
     // leaves behind for the next one does not always fall on the same side of a ratio (what the
-    // slow windows leave falls on a control or on the guard, never on bare: see ROUND_ORDER).
+    // slow windows leave falls on a control, on cold or on the guard, never on bare: ROUND_ORDER).
     for (const scenario of round % 2 === 1 ? ROUND_ORDER : ROUND_ORDER.toReversed()) {
       const replica = replicaOf(scenario, round - 1, settings.replicas);
       // The last window's server finishes its in-flight requests and closes its connections on

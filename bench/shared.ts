@@ -83,9 +83,10 @@ export function scenarioByKey(key: unknown): Scenario {
  * windows does; why was not found): after cold or the Auth0 peer a window reads slower, and a Koa
  * window right after an Express one faster. So both sides of every Koa ratio follow only Koa
  * windows of the same kind (the fast ones: Koa's token path opens the odd rounds, after itself);
- * cold and the Auth0 peer are followed by a control, which shows what they leave, or by the guard;
- * and where a slow window must come before one side of an Express ratio (Express's token path sits
- * next to the Auth0 peer, its warm path next to naive), it is the guard's side, never bare's.
+ * cold and the Auth0 peer are followed by a control (which shows what they leave), by the other
+ * cold, or by the guard; and where a slow window must come before one side of an Express ratio
+ * (Express's token path sits next to the Auth0 peer, its warm path next to naive), it is the
+ * guard's side, never bare's.
  */
 export const ROUND_ORDER: Scenario[] = [
   'koa/token',
