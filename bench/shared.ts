@@ -79,9 +79,9 @@ export function scenarioByKey(key: unknown): Scenario {
  * to hit both sides of a ratio alike. The control (bare against bare) is three windows from bare on
  * Express and two on Koa: no closer than any target's pair.
  *
- * What a window follows matters, by a few hundredths of a ratio (README, What the order of the
- * windows does; why was not found): after cold or the Auth0 peer a window reads slower, and a Koa
- * window right after an Express one faster. So both sides of every Koa ratio follow only Koa
+ * What a window follows matters, by a few hundredths of a ratio (bench/README.md, What the order
+ * of the windows does; why was not found): after cold or the Auth0 peer a window reads slower, and
+ * a Koa window right after an Express one faster. So both sides of every Koa ratio follow only Koa
  * windows of the same kind (the fast ones: Koa's token path opens the odd rounds, after itself);
  * cold and the Auth0 peer are followed by a control (which shows what they leave), by the other
  * cold, or by the guard; and where a slow window must come before one side of an Express ratio

@@ -18,7 +18,7 @@ type ScopeTable = ReadonlyMap<string, ReadonlyMap<string, string>>;
  * for it, and V8 hashes the whole of a fresh string. With the membership, the permission and the
  * type spelled out (≈ 40 characters), building and hashing the key was 235 of the 300 ns the warm
  * path took over the token path in a loop; with a scope, the warm path took 315 ns a call instead
- * of 500, and a warm Koa request 1.5 µs of CPU less (Node 24; README, Performance). The scope is
+ * of 500, and a warm Koa request 1.5 µs of CPU less (Node 24; bench/README.md). The scope is
  * found through maps keyed by the membership, the permission and the type: strings that are the
  * same objects request after request (from the remembered token, the guard, the resolver's
  * literal), whose hashes V8 keeps.
