@@ -1,5 +1,30 @@
-import { generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { generateId } from './wire.js';
+
+type KeyPairSpec = { type: 'rsa'; modulusLength: number } | { type: 'ec'; namedCurve: string };
+
+/**
+ * A new key pair, read back from DER into KeyObjects of their own. The KeyObjects that
+ * generateKeyPairSync returns share a lock with the job that made them, and on Node 20 the job
+ * takes that lock when it is garbage-collected: a collection that falls inside `export()` of such
+ * a key (which holds the lock while it allocates the JWK's strings) deadlocks the process for good.
+ * It hung a CI run in `publicKey.export({ format: 'jwk' })`. Under `node --gc-interval=13`, a
+ * script that generates 512-bit pairs in a loop, exports each public key and signs with each
+ * private key hung on Node 20.20 at every interval tried; with DER round trips it ran to the end.
+ * Node 22 and 24 did not hang either way.
+ */
+export function newKeyPair(spec: KeyPairSpec): { privateKey: KeyObject; publicKey: KeyObject } {
+  const publicKeyEncoding = { type: 'spki', format: 'der' } as const;
+  const privateKeyEncoding = { type: 'pkcs8', format: 'der' } as const;
+  const der =
+    spec.type === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: spec.modulusLength, publicKeyEncoding, privateKeyEncoding })
+      : generateKeyPairSync('ec', { namedCurve: spec.namedCurve, publicKeyEncoding, privateKeyEncoding });
+  return {
+    privateKey: createPrivateKey({ key: der.privateKey, format: 'der', type: 'pkcs8' }),
+    publicKey: createPublicKey({ key: der.publicKey, format: 'der', type: 'spki' }),
+  };
+}
 
 interface SigningKey {
   kid: string;
@@ -8,7 +33,7 @@ interface SigningKey {
 }
 
 function createSigningKey(): SigningKey {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } = newKeyPair({ type: 'rsa', modulusLength: 2048 });
   const kid = generateId('sso_oidc_key_pair');
   return { kid, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' } };
 }

@@ -1,6 +1,7 @@
-import { createHmac, createPublicKey, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHmac, createPublicKey, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { newKeyPair } from '../../testing/keys.js';
 
 /** Tools to build the tokens an attacker would send: any header, any payload, any signature. */
 
@@ -44,8 +45,8 @@ export interface AttackerKeys {
 }
 
 export function attackerKeys(): AttackerKeys {
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const rsa = newKeyPair({ type: 'rsa', modulusLength: 2048 });
+  const ec = newKeyPair({ type: 'ec', namedCurve: 'P-256' });
   return {
     rsa: { privateKey: rsa.privateKey, publicJwk: { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'attacker-rsa', alg: 'RS256' } },
     ec: { privateKey: ec.privateKey, publicJwk: { ...ec.publicKey.export({ format: 'jwk' }), kid: 'attacker-ec', alg: 'ES256' } },
