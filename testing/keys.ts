@@ -21,8 +21,8 @@ export function newKeyPair(spec: KeyPairSpec): { privateKey: KeyObject; publicKe
       ? generateKeyPairSync('rsa', { modulusLength: spec.modulusLength, publicKeyEncoding, privateKeyEncoding })
       : generateKeyPairSync('ec', { namedCurve: spec.namedCurve, publicKeyEncoding, privateKeyEncoding });
   return {
-    privateKey: createPrivateKey({ key: der.privateKey, format: 'der', type: 'pkcs8' }),
-    publicKey: createPublicKey({ key: der.publicKey, format: 'der', type: 'spki' }),
+    privateKey: createPrivateKey({ key: der.privateKey, ...privateKeyEncoding }),
+    publicKey: createPublicKey({ key: der.publicKey, ...publicKeyEncoding }),
   };
 }
 
