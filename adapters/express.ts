@@ -1,8 +1,8 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { requestGate, type Authorizer } from '../src/authorizer.js';
 import type { Principal } from '../src/claims.js';
 import { assertPermission, type Decision, type ResourceResolver } from '../src/decision.js';
-import { isFgaGuardError, toErrorResponse } from '../src/errors.js';
+import { isFgaGuardError, toErrorResponse, type FgaGuardError } from '../src/errors.js';
 import { validateResource, type ResourceRef } from '../src/resource.js';
 import { isPromiseLike, type Settling } from '../src/settling.js';
 import { setAuthorized, setPrincipal } from './express-request.js';
@@ -40,10 +40,16 @@ function isPreflight(req: Request): boolean {
   return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
 }
 
-function fail(error: unknown, options: GuardOptions, res: Response, next: NextFunction): void {
-  if (options.onError === 'next' || !isFgaGuardError(error)) return next(error);
+function respond(res: Response, error: FgaGuardError): void {
   const { status, headers, body } = toErrorResponse(error);
   res.status(status).set(headers).json(body);
+}
+
+function fail(error: unknown, options: GuardOptions, res: Response, next: NextFunction): void {
+  if (options.onError === 'next' || !isFgaGuardError(error)) return next(error);
+  // Something else answered while the decision was pending (a timeout middleware, say): there is
+  // nothing left to say, and writing would throw ERR_HTTP_HEADERS_SENT.
+  if (!res.headersSent) respond(res, error);
 }
 
 /**
@@ -66,6 +72,8 @@ function guard<T>(options: GuardOptions, attempt: (req: Request) => Settling<T>,
     }
     outcome.then(
       (settled) => {
+        // Already answered by something else: the route's handler must not run after that answer.
+        if (res.headersSent) return;
         admit(req, settled);
         next();
       },
@@ -94,4 +102,15 @@ export function requirePermission(
   if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
   const gate = requestGate(authz);
   return guard(options, (req) => gate.authorize(req.headers.authorization, permission, resource, req), setAuthorized);
+}
+
+/**
+ * Renders any fga-guard error (from a guard with `onError: 'next'`, or thrown by `authz.check` in a
+ * handler) the way the guards do, and passes every other error on. Mount it after your routes.
+ */
+export function errorHandler(): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (!isFgaGuardError(error) || res.headersSent) return next(error);
+    respond(res, error);
+  };
 }

@@ -2,7 +2,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { requestGate, type Authorizer } from '../src/authorizer.js';
 import type { Principal } from '../src/claims.js';
 import { assertPermission, type Decision, type ResourceResolver } from '../src/decision.js';
-import { isFgaGuardError, toErrorResponse } from '../src/errors.js';
+import { isFgaGuardError, toErrorResponse, type FgaGuardError } from '../src/errors.js';
 import { validateResource, type ResourceRef } from '../src/resource.js';
 import { isPromiseLike, type Settling } from '../src/settling.js';
 
@@ -36,12 +36,16 @@ function isPreflight(ctx: Context): boolean {
   return ctx.method === 'OPTIONS' && ctx.get('Access-Control-Request-Method') !== '';
 }
 
-function fail(ctx: Context, error: unknown, options: GuardOptions): void {
-  if (options.onError === 'throw' || !isFgaGuardError(error)) throw error;
+function respond(ctx: Context, error: FgaGuardError): void {
   const { status, headers, body } = toErrorResponse(error);
   ctx.status = status;
   ctx.set(headers);
   ctx.body = body;
+}
+
+function fail(ctx: Context, error: unknown, options: GuardOptions): void {
+  if (options.onError === 'throw' || !isFgaGuardError(error)) throw error;
+  respond(ctx, error);
 }
 
 /** What `ctx.get('Authorization')` reads, without lowercasing the name on every request. */
@@ -69,6 +73,8 @@ function guard<T>(options: GuardOptions, attempt: (ctx: Context) => Settling<T>,
     }
     return outcome.then(
       (settled) => {
+        // Already answered by something else (a timeout middleware): the route must not run after that.
+        if (ctx.headerSent) return;
         admit(ctx, settled);
         return next();
       },
@@ -110,4 +116,19 @@ export function requirePermission(
       ctx.state.authDecision = decision;
     },
   );
+}
+
+/**
+ * Renders any fga-guard error (from a guard with `onError: 'throw'`, or thrown by `authz.check` in
+ * a handler) the way the guards do, and rethrows every other error. Mount it first.
+ */
+export function errorHandler(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (!isFgaGuardError(error) || ctx.headerSent) throw error;
+      respond(ctx, error);
+    }
+  };
 }

@@ -7,7 +7,7 @@ import { ForbiddenError } from './errors.js';
 import { cacheKey, validateResource, type ResourceRef } from './resource.js';
 import { assertSingleToken, bearerCredentials, TokenVerifier } from './token.js';
 import { isPromiseLike, type Settling } from './settling.js';
-import { checkPermission, findActiveMembership } from './upstream.js';
+import { checkPermission, findActiveMembership, findResourceOrganization } from './upstream.js';
 
 /** Node's global `performance` is an accessor that calls a getter on every read: read it once. */
 const clock = performance;
@@ -48,6 +48,8 @@ export interface CacheStats {
   readonly decisions: number;
   /** Remembered membership lookups (at most `cache.max`). */
   readonly memberships: number;
+  /** Remembered organizations of stored resource ids (at most `cache.max`). */
+  readonly resourceOrganizations: number;
   /** Remembered verified tokens (at most `tokenCacheMax`). */
   readonly tokens: number;
 }
@@ -88,6 +90,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
   // keys still coalesce identical in-flight checks).
   const decisionKeys = new DecisionKeys(cacheMax === false ? DEFAULT_CACHE.max : cacheMax);
   const memberships = new CoalescingCache<string | false>(cacheMax);
+  const resourceOrganizations = new CoalescingCache<string | false>(cacheMax);
 
   function finish(
     principal: Principal,
@@ -108,10 +111,12 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     if (outcome.membership !== undefined) decision.membership = outcome.membership;
     if (outcome.reason !== undefined) decision.reason = outcome.reason;
     if (config.onDecision) {
+      // An observer must not change the answer, nor crash the process: a throw and a rejection are both ignored.
       try {
-        config.onDecision(decision);
+        const observed = config.onDecision(decision);
+        if (isPromiseLike(observed)) observed.then(undefined, ignore);
       } catch {
-        // An observer must not change the answer.
+        // ignored, as above
       }
     }
     return decision;
@@ -129,8 +134,8 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
   }
 
   /**
-   * The decision order, top to bottom, in three steps that each hand on to the next: every step
-   * answers synchronously unless it has to wait (an async resolver, a membership lookup, the check).
+   * The decision order, top to bottom, in steps that each hand on to the next: every step answers
+   * synchronously unless it has to wait (an async resolver, a lookup, the check).
    */
   function decide<Context>(
     principal: Principal,
@@ -139,10 +144,6 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     context: Context,
   ): Settling<Decision> {
     const started = clock.now();
-
-    // 3. Org-wide permissions ride in the token: granted there means granted everywhere in the org.
-    if (principal.permissions.includes(permission)) return finish(principal, permission, started, { allowed: true, source: 'token' });
-
     const resource = typeof resourceOrResolver === 'function' ? resourceOrResolver(context) : resourceOrResolver;
     return isPromiseLike(resource)
       ? Promise.resolve(resource).then((resolved) => decideOnResource(principal, permission, resolved, started))
@@ -155,6 +156,46 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     resource: ResourceRef | null | undefined,
     started: number,
   ): Settling<Decision> {
+    // 3. Org-wide permissions ride in the token, and hold in the token's organization only. No
+    // resource, or one named by external id (found inside the caller's organization): granted.
+    // A stored id names a resource in any organization: granted once it is known to be in this one.
+    if (principal.permissions.includes(permission)) {
+      if (resource === undefined || resource === null) return finish(principal, permission, started, { allowed: true, source: 'token' });
+      if (!('id' in resource)) return finish(principal, permission, started, { allowed: true, source: 'token', resource });
+      return decideOnStoredResource(principal, permission, resource, started);
+    }
+    return decideWithWorkOS(principal, permission, resource, started);
+  }
+
+  /** Step 3 for a token permission and a stored resource id: is the resource in the token's organization? */
+  function decideOnStoredResource(principal: Principal, permission: string, resource: { id: string }, started: number): Settling<Decision> {
+    const { organizationId } = principal;
+    if (organizationId === undefined || validateResource(resource) === 'too_long') {
+      return decideWithWorkOS(principal, permission, resource, started);
+    }
+    const grantIfHere = (owner: string | false, deadline?: number) =>
+      owner === organizationId
+        ? finish(principal, permission, started, { allowed: true, source: 'token', resource })
+        : decideWithWorkOS(principal, permission, resource, started, deadline);
+    const known = resourceOrganizations.peek(resource.id);
+    if (known !== undefined) return grantIfHere(known);
+    // One budget for everything this decision asks WorkOS: this lookup and whatever follows it.
+    const deadline = Date.now() + config.timeout;
+    const lookup = resourceOrganizations.load(resource.id, deadline, async () => {
+      const owner = await findResourceOrganization(config.client, resource.id, deadline);
+      return { value: owner, ttl: owner === false ? ttlFor(config, false) : ttlFor(config, true, RESOURCE_ORGANIZATION_TTL) };
+    });
+    return lookup.then((owner) => grantIfHere(owner, deadline));
+  }
+
+  /** Steps 4–8: WorkOS decides, for the caller's membership, on the resource. */
+  function decideWithWorkOS(
+    principal: Principal,
+    permission: string,
+    resource: ResourceRef | null | undefined,
+    started: number,
+    deadline?: number,
+  ): Settling<Decision> {
     // 4. Without a resource there is nothing more to ask.
     if (resource === undefined || resource === null) {
       return finish(principal, permission, started, { allowed: false, source: 'token', reason: 'no_resource' });
@@ -165,7 +206,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
 
     // 5. The membership the check runs for: from the token, else looked up (and remembered).
     const claimed = principal.organizationMembershipId;
-    if (claimed !== undefined) return decideForMembership(principal, permission, resource, claimed, started);
+    if (claimed !== undefined) return decideForMembership(principal, permission, resource, claimed, started, deadline);
     const { organizationId } = principal;
     if (organizationId === undefined || !config.membershipLookup) {
       const reason = organizationId === undefined ? 'no_organization' : 'no_membership';
@@ -174,17 +215,17 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     const key = membershipKey(principal, organizationId);
     const remembered = memberships.peek(key);
     if (remembered === false) return finish(principal, permission, started, { allowed: false, source: 'cache', resource, reason: 'no_membership' });
-    if (remembered !== undefined) return decideForMembership(principal, permission, resource, remembered, started);
+    if (remembered !== undefined) return decideForMembership(principal, permission, resource, remembered, started, deadline);
     // One budget for everything this decision asks WorkOS: the lookup and the check.
-    const deadline = Date.now() + config.timeout;
-    const lookup = memberships.load(key, async () => {
-      const found = await findActiveMembership(config.client, principal.userId, organizationId, deadline);
+    const budget = deadline ?? Date.now() + config.timeout;
+    const lookup = memberships.load(key, budget, async () => {
+      const found = await findActiveMembership(config.client, principal.userId, organizationId, budget);
       return { value: found, ttl: ttlFor(config, found !== false) };
     });
     return lookup.then((found) =>
       found === false
         ? finish(principal, permission, started, { allowed: false, source: 'api', resource, reason: 'no_membership' })
-        : decideForMembership(principal, permission, resource, found, started, deadline),
+        : decideForMembership(principal, permission, resource, found, started, budget),
     );
   }
 
@@ -204,9 +245,10 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     }
 
     // 7–8. One call of the check API for all identical in-flight checks; errors are not remembered.
-    const answer = decisions.load(key, async () => {
-      // The budget starts here unless a membership lookup already started it.
-      const granted = await checkPermission(config.client, membership, permission, resource, deadline ?? Date.now() + config.timeout);
+    // The budget starts here unless a lookup already started it.
+    const budget = deadline ?? Date.now() + config.timeout;
+    const answer = decisions.load(key, budget, async () => {
+      const granted = await checkPermission(config.client, membership, permission, resource, budget);
       return { value: granted, ttl: ttlFor(config, granted) };
     });
     return answer.then((allowed) => finish(principal, permission, started, decisionOutcome(allowed, 'api', resource, membership)));
@@ -264,9 +306,15 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       decisions.clear();
       decisionKeys.clear();
       memberships.clear();
+      resourceOrganizations.clear();
     },
     cacheStats() {
-      return { decisions: decisions.size, memberships: memberships.size, tokens: verifier.cachedTokens };
+      return {
+        decisions: decisions.size,
+        memberships: memberships.size,
+        resourceOrganizations: resourceOrganizations.size,
+        tokens: verifier.cachedTokens,
+      };
     },
   };
   gates.set(authorizer, { authenticate: principalOf, authorize });
@@ -274,6 +322,8 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const ignore = () => {};
 
 /**
  * The membership cache's key of a principal, built once per principal: the same string object
@@ -294,9 +344,15 @@ function membershipKey(principal: Principal, organizationId: string): string {
   return key;
 }
 
-function ttlFor(config: ResolvedConfig, positive: boolean): number {
+/**
+ * How long a stored resource id's organization is remembered. A resource never moves to another
+ * organization; the bound only lets a deleted resource be forgotten.
+ */
+const RESOURCE_ORGANIZATION_TTL = 10 * 60_000;
+
+function ttlFor(config: ResolvedConfig, positive: boolean, positiveTtl?: number): number {
   if (config.cache === false) return 0;
-  return positive ? config.cache.ttl : config.cache.negativeTtl;
+  return positive ? (positiveTtl ?? config.cache.ttl) : config.cache.negativeTtl;
 }
 
 function decisionOutcome(allowed: boolean, source: 'cache' | 'api', resource: ResourceRef, membership: string) {

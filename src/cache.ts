@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { ServiceUnavailableError } from './errors.js';
 
 /**
  * lru-cache's `ttlResolution: 0`: every expiry check reads the clock. The default (1 ms) reuses a
@@ -21,14 +22,24 @@ export interface Loaded<V> {
   ttl: number;
 }
 
+interface InFlight<V> {
+  readonly answer: Promise<V>;
+  /** When the load's budget (its first caller's) runs out, ms of wall-clock time. */
+  readonly deadline: number;
+}
+
+/** The load ran out of its budget: a caller with time left may try again. */
+const outOfTime = (error: unknown) => error instanceof ServiceUnavailableError && error.reason === 'timeout';
+
 /**
  * A bounded cache of answers that also coalesces identical concurrent loads: while one load for a
  * key is in flight, every other caller of that key waits for it. Only answers are stored: a load
- * that throws is forgotten at once and fails all of its waiters.
+ * that throws is forgotten at once and fails all of its waiters, except that a waiter whose own
+ * budget outlasts the load's is not failed by the load running out of time: it loads again.
  */
 export class CoalescingCache<V extends NonNullable<unknown>> {
   private readonly answers: LRUCache<string, V> | undefined;
-  private readonly inflight = new Map<string, Promise<V>>();
+  private readonly inflight = new Map<string, InFlight<V>>();
 
   constructor(max: number | false) {
     this.answers = max === false ? undefined : new LRUCache<string, V>({ max, ttlAutopurge: false, ttlResolution: EXACT_TTL });
@@ -39,17 +50,26 @@ export class CoalescingCache<V extends NonNullable<unknown>> {
     return this.answers?.get(key, LOOKUP);
   }
 
-  load(key: string, loader: () => Promise<Loaded<V>>): Promise<V> {
+  /** The answer for `key`, loaded by `loader` (which must settle by `deadline`) unless already in flight. */
+  load(key: string, deadline: number, loader: () => Promise<Loaded<V>>): Promise<V> {
     const pending = this.inflight.get(key);
-    if (pending) return pending;
-    const loading = loader()
+    if (pending) {
+      if (pending.deadline >= deadline) return pending.answer;
+      return pending.answer.catch((error: unknown) => {
+        if (outOfTime(error) && Date.now() < deadline) return this.load(key, deadline, loader);
+        throw error;
+      });
+    }
+    const answer = loader()
       .then(({ value, ttl }) => {
         if (ttl > 0) this.answers?.set(key, value, { ttl });
         return value;
       })
-      .finally(() => this.inflight.delete(key));
-    this.inflight.set(key, loading);
-    return loading;
+      .finally(() => {
+        if (this.inflight.get(key)?.answer === answer) this.inflight.delete(key);
+      });
+    this.inflight.set(key, { answer, deadline });
+    return answer;
   }
 
   get size(): number {

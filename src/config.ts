@@ -23,7 +23,10 @@ export interface AuthorizerOptions {
   issuer?: string | string[];
   /** Default: `workos.userManagement.getJwksUrl(clientId)`. */
   jwksUrl?: string | URL;
-  /** Required `aud` (AuthKit session tokens carry none). */
+  /**
+   * Required `aud`. AuthKit access tokens carry none; without this option a token that has an `aud`
+   * (another kind of token signed by the same keys, such as an agent credential) is refused.
+   */
   audience?: string | string[];
   /** Accepted JWS algorithms (default ['RS256']). */
   algorithms?: string[];
@@ -37,8 +40,8 @@ export interface AuthorizerOptions {
   cache?: false | CacheOptions;
   /** Budget in ms for one upstream decision (JWKS fetch or membership + check), retries included (default 2 500). */
   timeout?: number;
-  /** Called once per decision; an exception it throws is ignored. */
-  onDecision?: (decision: Decision) => void;
+  /** Called once per decision, not awaited; an exception it throws or a promise it rejects is ignored. */
+  onDecision?: (decision: Decision) => void | PromiseLike<void>;
   /** `realm` of the WWW-Authenticate challenge (default 'api'). */
   realm?: string;
   /** Tokens longer than this are rejected before any parsing (default 8 192 characters). */
@@ -59,7 +62,7 @@ export interface ResolvedConfig {
   readonly membershipLookup: boolean;
   readonly cache: Required<CacheOptions> | false;
   readonly timeout: number;
-  readonly onDecision: ((decision: Decision) => void) | undefined;
+  readonly onDecision: AuthorizerOptions['onDecision'];
   readonly realm: string;
   readonly maxTokenLength: number;
   readonly tokenCacheMax: number;

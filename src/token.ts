@@ -27,6 +27,8 @@ interface VerifiedToken {
   /** `Bearer <token>`, the header nearly every client sends it in. */
   readonly header: string;
   readonly principal: Principal;
+  /** `exp` in ms of wall-clock time. */
+  readonly expiresAt: number;
 }
 
 const CANONICAL_SCHEME = 'Bearer ';
@@ -116,7 +118,11 @@ export class TokenVerifier {
   private readonly refetches = new RefetchAllowance();
   private readonly verified: LRUCache<string, VerifiedToken> | undefined;
 
-  constructor(private readonly config: ResolvedConfig) {
+  /** `now` reads the wall clock `exp` is measured on (tests pass a scripted one). */
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly now: () => number = () => Date.now(),
+  ) {
     this.jwks = createRemoteJWKSet(config.jwksUrl, {
       timeoutDuration: config.timeout,
       cacheMaxAge: JWKS_MAX_AGE_MS,
@@ -138,7 +144,7 @@ export class TokenVerifier {
     // An oversized token cannot have been verified: it is not even hashed for the lookup.
     if (token.length > this.config.maxTokenLength) return undefined;
     const entry = this.verified?.get(lookupKey(token), LOOKUP);
-    return entry !== undefined && entry.token === token ? entry.principal : undefined;
+    return entry !== undefined && entry.token === token ? this.unexpired(entry) : undefined;
   }
 
   /**
@@ -150,7 +156,18 @@ export class TokenVerifier {
     // An oversized header cannot carry a verified token: it is not even hashed for the lookup.
     if (typeof header !== 'string' || header.length > CANONICAL_SCHEME.length + this.config.maxTokenLength) return undefined;
     const entry = this.verified?.get(lookupKey(header), LOOKUP);
-    return entry !== undefined && entry.header === header ? entry.principal : undefined;
+    return entry !== undefined && entry.header === header ? this.unexpired(entry) : undefined;
+  }
+
+  /**
+   * `exp` is checked again on every hit, on the wall clock it is written in: the cache measures an
+   * entry's age on a monotonic clock, which a wall-clock step or a paused VM leaves behind. An
+   * expired entry is dropped, and the token goes through verification (and is refused there).
+   */
+  private unexpired(entry: VerifiedToken): Principal | undefined {
+    if (this.now() < entry.expiresAt) return entry.principal;
+    this.verified?.delete(lookupKey(entry.token));
+    return undefined;
   }
 
   async verify(token: string): Promise<Principal> {
@@ -162,9 +179,12 @@ export class TokenVerifier {
     if (token.length > maxTokenLength) throw new InvalidTokenError(realm, 'The access token is too large');
 
     const principal = await this.verifyUncached(token);
-    const exp = principal.claims.exp as number;
-    const entry: VerifiedToken = { token, header: CANONICAL_SCHEME + token, principal };
-    this.verified?.set(lookupKey(token), entry, { ttl: exp * 1000 - Date.now() });
+    const expiresAt = (principal.claims.exp as number) * 1000;
+    // Read after the await: time has passed since verification checked `exp`. A TTL of 0 would be
+    // "never stale" to lru-cache, so a token at or past its `exp` is not remembered at all.
+    const ttl = expiresAt - this.now();
+    if (ttl <= 0) throw new InvalidTokenError(this.config.realm, 'The access token expired');
+    this.verified?.set(lookupKey(token), { token, header: CANONICAL_SCHEME + token, principal, expiresAt }, { ttl });
     return principal;
   }
 
@@ -178,9 +198,14 @@ export class TokenVerifier {
         clockTolerance,
         requiredClaims: ['exp', 'sub'],
       });
-      const now = Date.now() / 1000;
+      const now = this.now() / 1000;
       // jose lets `exp` slip by the tolerance; an expired token is expired (exp == now included).
       if ((payload.exp as number) <= now) throw new InvalidTokenError(realm, 'The access token expired');
+      // AuthKit access tokens carry no `aud`. One that does is another kind of token signed by the
+      // same keys (an agent credential's `aud` is the client id): accepted only when `audience` is set.
+      if (audience === undefined && payload.aud !== undefined) {
+        throw new InvalidTokenError(realm, 'The access token is not a user access token');
+      }
       if (typeof payload.iat === 'number' && payload.iat > now + clockTolerance) {
         throw new InvalidTokenError(realm, 'The access token is issued in the future');
       }

@@ -4,8 +4,9 @@ import { checkTarget, type ResourceRef } from './resource.js';
 
 /** Retry-After (s) on a 503 when the upstream gave none. */
 const DEFAULT_RETRY_AFTER_SECONDS = 2;
-/** Pauses before the retries of a transient failure: one brief retry, no more. */
-const BACKOFF_MS = [50];
+/** One retry of a transient failure at most, whatever Retry-After says; this long after a failure without one. */
+const MAX_RETRIES = 1;
+const BACKOFF_MS = 50;
 /** Answers about the request itself (unknown membership or resource, bad input): a denial, not an outage. */
 const REFUSAL_STATUSES = new Set([400, 404, 422]);
 
@@ -89,8 +90,8 @@ function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
- * Runs one WorkOS call so that it ends by `deadline`, retrying a transient failure briefly when
- * the budget allows. Throws UpstreamRefusal for a refusal, ServiceUnavailableError for the rest.
+ * Runs one WorkOS call so that it ends by `deadline`, retrying a transient failure once when the
+ * budget allows. Throws UpstreamRefusal for a refusal, ServiceUnavailableError for the rest.
  */
 export async function callWithinBudget<T>(deadline: number, call: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
@@ -106,7 +107,8 @@ export async function callWithinBudget<T>(deadline: number, call: () => Promise<
       failure = classify(error);
     }
     if (failure.kind === 'refused') throw new UpstreamRefusal();
-    const pause = failure.kind === 'transient' ? (failure.retryAfterMs ?? BACKOFF_MS[attempt]) : undefined;
+    const pause = failure.kind === 'transient' && attempt < MAX_RETRIES ? (failure.retryAfterMs ?? BACKOFF_MS) : undefined;
+    // A retry that cannot fit in the budget is not tried (nor waited for).
     if (pause === undefined || Date.now() + pause >= deadline) {
       throw new ServiceUnavailableError(retryAfterSeconds(failure), failure.reason);
     }
@@ -165,4 +167,19 @@ export async function checkPermission(
   const authorized = (answer as { authorized?: unknown } | null)?.authorized;
   if (typeof authorized !== 'boolean') throw malformed();
   return authorized;
+}
+
+/** The organization a stored resource id belongs to, or false when WorkOS does not know the resource. */
+export async function findResourceOrganization(client: WorkOS, resourceId: string, deadline: number): Promise<string | false> {
+  let resource: unknown;
+  try {
+    resource = await callWithinBudget(deadline, () => client.authorization.getResource(resourceId));
+  } catch (error) {
+    if (error instanceof UpstreamRefusal) return false;
+    throw error;
+  }
+  const found = resource as { id?: unknown; organizationId?: unknown } | null;
+  if (typeof found?.organizationId !== 'string' || found.organizationId.length === 0) throw malformed();
+  // Trust only an answer about exactly this resource.
+  return found.id === resourceId ? found.organizationId : false;
 }

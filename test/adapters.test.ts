@@ -110,13 +110,33 @@ describe.each(frameworks)('$name adapter', ({ build }) => {
   });
 
   describe('step 3: permissions in the token', () => {
-    it('allows from the token alone: no API call, the resolver is not even run', async () => {
+    it('allows from the token alone on a resource named by external id: no API call', async () => {
       const token = kit.mintToken({ user: 'user_bob', organization: 'org_acme', permissions: ['project:edit'] });
       const res = await request(app.server).patch('/projects/p-1').set(bearer(token));
       expect(res.status).toBe(200);
       expect(res.body.source).toBe('token');
       expect(kit.calls()).toBe(0);
-      expect(app.resolverCalls.count).toBe(0);
+      // The resolver runs: the token's permissions hold only for a resource of its organization.
+      expect(app.resolverCalls.count).toBe(1);
+    });
+
+    it('grants a stored resource id from the token only inside the token organization', async () => {
+      // Carol (org_globex) holds project:edit org-wide; authz_resource_ws1 is org_acme's.
+      const carol = kit.mintToken({ user: 'user_carol', organization: 'org_globex', permissions: ['project:edit'] });
+      const foreign = await request(app.server).get('/stored/ws1').set(bearer(carol));
+      expect(foreign.status).toBe(403);
+      expect(kit.calls('check')).toBe(1);
+
+      const bob = kit.mintToken({ user: 'user_bob', organization: 'org_acme', permissions: ['project:edit'] });
+      kit.resetCalls();
+      for (let i = 0; i < 2; i++) {
+        const own = await request(app.server).get('/stored/ws1').set(bearer(bob));
+        expect(own.status).toBe(200);
+        expect(own.body.source).toBe('token');
+      }
+      // The resource's organization is asked once (carol's request learnt it already), never the check.
+      expect(kit.calls('getResource')).toBe(0);
+      expect(kit.calls('check')).toBe(0);
     });
 
     it('matches permissions exactly: look-alikes do not grant', async () => {
