@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { requestGate, type Authorizer } from '../src/authorizer.js';
+import { requestGate, type Authorizer, type Requirement } from '../src/authorizer.js';
+import { assertPermissionList } from '../src/batch.js';
 import type { Principal } from '../src/claims.js';
 import { assertPermission, type Decision, type ResourceResolver } from '../src/decision.js';
 import { isFgaGuardError, toErrorResponse, type FgaGuardError } from '../src/errors.js';
@@ -102,6 +103,28 @@ export function requirePermission(
   if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
   const gate = requestGate(authz);
   return guard(options, (req) => gate.authorize(req.headers.authorization, permission, resource, req), setAuthorized);
+}
+
+function requireSeveral(authz: Authorizer, requirement: Requirement, options: RequirePermissionOptions): RequestHandler {
+  const { resource } = options;
+  if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
+  const gate = requestGate(authz);
+  return guard(options, (req) => gate.authorizeSeveral(req.headers.authorization, requirement, resource, req), setAuthorized);
+}
+
+/**
+ * Lets the request through when the caller holds any one of `permissions`: the token's are tried
+ * first, then WorkOS in the given order. `req.authDecision.permission` is the one that granted.
+ */
+export function requireAnyPermission(authz: Authorizer, permissions: readonly string[], options: RequirePermissionOptions = {}): RequestHandler {
+  assertPermissionList(permissions);
+  return requireSeveral(authz, { mode: 'any', permissions: [...permissions] }, options);
+}
+
+/** Lets the request through when the caller holds every one of `permissions`; a 403 names the first that is not. */
+export function requireAllPermissions(authz: Authorizer, permissions: readonly string[], options: RequirePermissionOptions = {}): RequestHandler {
+  assertPermissionList(permissions);
+  return requireSeveral(authz, { mode: 'all', permissions: [...permissions] }, options);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Context, Middleware, Next } from 'koa';
-import { requestGate, type Authorizer } from '../src/authorizer.js';
+import { requestGate, type AuthorizedRequest, type Authorizer, type Requirement } from '../src/authorizer.js';
+import { assertPermissionList } from '../src/batch.js';
 import type { Principal } from '../src/claims.js';
 import { assertPermission, type Decision, type ResourceResolver } from '../src/decision.js';
 import { isFgaGuardError, toErrorResponse, type FgaGuardError } from '../src/errors.js';
@@ -111,11 +112,35 @@ export function requirePermission(
   return guard(
     options,
     (ctx) => gate.authorize(authorizationOf(ctx), permission, resource, ctx),
-    (ctx, { principal, decision }) => {
-      ctx.state.auth = principal;
-      ctx.state.authDecision = decision;
-    },
+    admitAuthorized,
   );
+}
+
+function admitAuthorized(ctx: Context, { principal, decision }: AuthorizedRequest): void {
+  ctx.state.auth = principal;
+  ctx.state.authDecision = decision;
+}
+
+function requireSeveral(authz: Authorizer, requirement: Requirement, options: RequirePermissionOptions): Middleware {
+  const { resource } = options;
+  if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
+  const gate = requestGate(authz);
+  return guard(options, (ctx) => gate.authorizeSeveral(authorizationOf(ctx), requirement, resource, ctx), admitAuthorized);
+}
+
+/**
+ * Lets the request through when the caller holds any one of `permissions`: the token's are tried
+ * first, then WorkOS in the given order. `ctx.state.authDecision.permission` is the one that granted.
+ */
+export function requireAnyPermission(authz: Authorizer, permissions: readonly string[], options: RequirePermissionOptions = {}): Middleware {
+  assertPermissionList(permissions);
+  return requireSeveral(authz, { mode: 'any', permissions: [...permissions] }, options);
+}
+
+/** Lets the request through when the caller holds every one of `permissions`; a 403 names the first that is not. */
+export function requireAllPermissions(authz: Authorizer, permissions: readonly string[], options: RequirePermissionOptions = {}): Middleware {
+  assertPermissionList(permissions);
+  return requireSeveral(authz, { mode: 'all', permissions: [...permissions] }, options);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { assertChecks, decideAll, decideAny, decideMany, DEFAULT_CONCURRENCY, type CheckManyOptions, type CheckRequest } from './batch.js';
 import { CoalescingCache } from './cache.js';
 import type { Principal } from './claims.js';
 import { DEFAULT_CACHE, resolveConfig, type AuthorizerOptions, type ResolvedConfig } from './config.js';
@@ -30,6 +31,16 @@ export interface Authorizer {
     resource?: ResourceRef | ResourceResolver<Context> | null,
     context?: Context,
   ): Promise<AuthorizedRequest>;
+  /** The same decision as `check`, as a boolean: false on denial; rejects only when it cannot decide (503). */
+  can(principal: Principal, permission: string, resource?: ResourceRef | null): Promise<boolean>;
+  /**
+   * Several decisions at once, in input order. Each is decided as `check` would; identical entries
+   * share one; upstream calls run in parallel, `concurrency` (default 8) at once, in one `timeout`
+   * budget. Rejects with ServiceUnavailableError if any entry cannot be decided (nothing partial).
+   */
+  checkMany(principal: Principal, checks: readonly CheckRequest[], options?: CheckManyOptions): Promise<Decision[]>;
+  /** The organization membership id decisions run for (the claim, else the remembered lookup); null if none. */
+  membershipOf(principal: Principal): Promise<string | null>;
   /** Forget remembered decisions and memberships (e.g. after a role change). */
   clearCache(): void;
   /** How many entries each cache holds right now (for monitoring; each stays within its `max`). */
@@ -63,9 +74,42 @@ export interface RequestGate {
     resource: ResourceRef | ResourceResolver<Context> | null | undefined,
     context: Context,
   ): Settling<AuthorizedRequest>;
+  authorizeSeveral<Context>(
+    authorization: string | undefined,
+    requirement: Requirement,
+    resource: ResourceRef | ResourceResolver<Context> | null | undefined,
+    context: Context,
+  ): Settling<AuthorizedRequest>;
+}
+
+/** Any one of the permissions, or all of them (a non-empty list). */
+export interface Requirement {
+  readonly mode: 'any' | 'all';
+  readonly permissions: readonly string[];
 }
 
 const gates = new WeakMap<Authorizer, RequestGate>();
+
+/** Through the public, always-async methods: for an `Authorizer` not made by createAuthorizer. */
+function publicGate(authz: Authorizer): RequestGate {
+  return {
+    authenticate: (authorization) => authz.authenticate(authorization),
+    authorize: (authorization, permission, resource, context) => authz.authorizeRequest(authorization, permission, resource, context),
+    async authorizeSeveral(authorization, { mode, permissions }, resource, context) {
+      const principal = await authz.authenticate(authorization);
+      const resolved = typeof resource === 'function' ? await resource(context) : resource;
+      const decisions: Decision[] = [];
+      for (const permission of permissions) {
+        const decision = await authz.check(principal, permission, resolved);
+        if (mode === 'any' && decision.allowed) return { principal, decision };
+        decisions.push(decision);
+      }
+      const decision = mode === 'any' ? (decisions[0] as Decision) : decideAll(decisions);
+      if (!decision.allowed) throw new ForbiddenError(authz.realm, decision.permission);
+      return { principal, decision };
+    },
+  };
+}
 
 /**
  * The adapters' entry into an authorizer. For one made by createAuthorizer (in this copy of the
@@ -73,12 +117,7 @@ const gates = new WeakMap<Authorizer, RequestGate>();
  * double) it goes through the public, always-async methods.
  */
 export function requestGate(authz: Authorizer): RequestGate {
-  return (
-    gates.get(authz) ?? {
-      authenticate: (authorization) => authz.authenticate(authorization),
-      authorize: (authorization, permission, resource, context) => authz.authorizeRequest(authorization, permission, resource, context),
-    }
-  );
+  return gates.get(authz) ?? publicGate(authz);
 }
 
 export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
@@ -150,11 +189,13 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       : decideOnResource(principal, permission, resource, started);
   }
 
+  /** Steps 3–8 on a resolved resource; `deadline`, when given, is a budget already running (a batch's). */
   function decideOnResource(
     principal: Principal,
     permission: string,
     resource: ResourceRef | null | undefined,
     started: number,
+    deadline?: number,
   ): Settling<Decision> {
     // 3. Org-wide permissions ride in the token, and hold in the token's organization only. No
     // resource, or one named by external id (found inside the caller's organization): granted.
@@ -162,30 +203,36 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     if (principal.permissions.includes(permission)) {
       if (resource === undefined || resource === null) return finish(principal, permission, started, { allowed: true, source: 'token' });
       if (!('id' in resource)) return finish(principal, permission, started, { allowed: true, source: 'token', resource });
-      return decideOnStoredResource(principal, permission, resource, started);
+      return decideOnStoredResource(principal, permission, resource, started, deadline);
     }
-    return decideWithWorkOS(principal, permission, resource, started);
+    return decideWithWorkOS(principal, permission, resource, started, deadline);
   }
 
   /** Step 3 for a token permission and a stored resource id: is the resource in the token's organization? */
-  function decideOnStoredResource(principal: Principal, permission: string, resource: { id: string }, started: number): Settling<Decision> {
+  function decideOnStoredResource(
+    principal: Principal,
+    permission: string,
+    resource: { id: string },
+    started: number,
+    deadline?: number,
+  ): Settling<Decision> {
     const { organizationId } = principal;
     if (organizationId === undefined || validateResource(resource) === 'too_long') {
-      return decideWithWorkOS(principal, permission, resource, started);
+      return decideWithWorkOS(principal, permission, resource, started, deadline);
     }
-    const grantIfHere = (owner: string | false, deadline?: number) =>
+    const grantIfHere = (owner: string | false, budget?: number) =>
       owner === organizationId
         ? finish(principal, permission, started, { allowed: true, source: 'token', resource })
-        : decideWithWorkOS(principal, permission, resource, started, deadline);
+        : decideWithWorkOS(principal, permission, resource, started, budget);
     const known = resourceOrganizations.peek(resource.id);
-    if (known !== undefined) return grantIfHere(known);
+    if (known !== undefined) return grantIfHere(known, deadline);
     // One budget for everything this decision asks WorkOS: this lookup and whatever follows it.
-    const deadline = Date.now() + config.timeout;
-    const lookup = resourceOrganizations.load(resource.id, deadline, async () => {
-      const owner = await findResourceOrganization(config.client, resource.id, deadline);
+    const budget = deadline ?? Date.now() + config.timeout;
+    const lookup = resourceOrganizations.load(resource.id, budget, async () => {
+      const owner = await findResourceOrganization(config.client, resource.id, budget);
       return { value: owner, ttl: owner === false ? ttlFor(config, false) : ttlFor(config, true, RESOURCE_ORGANIZATION_TTL) };
     });
-    return lookup.then((owner) => grantIfHere(owner, deadline));
+    return lookup.then((owner) => grantIfHere(owner, budget));
   }
 
   /** Steps 4–8: WorkOS decides, for the caller's membership, on the resource. */
@@ -218,15 +265,19 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     if (remembered !== undefined) return decideForMembership(principal, permission, resource, remembered, started, deadline);
     // One budget for everything this decision asks WorkOS: the lookup and the check.
     const budget = deadline ?? Date.now() + config.timeout;
-    const lookup = memberships.load(key, budget, async () => {
-      const found = await findActiveMembership(config.client, principal.userId, organizationId, budget);
-      return { value: found, ttl: ttlFor(config, found !== false) };
-    });
-    return lookup.then((found) =>
+    return loadMembership(principal.userId, organizationId, key, budget).then((found) =>
       found === false
         ? finish(principal, permission, started, { allowed: false, source: 'api', resource, reason: 'no_membership' })
         : decideForMembership(principal, permission, resource, found, started, budget),
     );
+  }
+
+  /** The active membership of the user in the organization (false: none), asked once for all callers. */
+  function loadMembership(userId: string, organizationId: string, key: string, deadline: number): Promise<string | false> {
+    return memberships.load(key, deadline, async () => {
+      const found = await findActiveMembership(config.client, userId, organizationId, deadline);
+      return { value: found, ttl: ttlFor(config, found !== false) };
+    });
   }
 
   function decideForMembership(
@@ -279,6 +330,45 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       : allowedOrThrow(principal, decision);
   }
 
+  /** Steps 1–8 for a request that needs any, or all, of several permissions on one resource. */
+  function authorizeSeveral<Context>(
+    authorization: string | undefined,
+    requirement: Requirement,
+    resource: ResourceRef | ResourceResolver<Context> | null | undefined,
+    context: Context,
+  ): Settling<AuthorizedRequest> {
+    const principal = principalOf(authorization);
+    return isPromiseLike(principal)
+      ? principal.then((verified) => admitSeveral(verified, requirement, resource, context))
+      : admitSeveral(principal, requirement, resource, context);
+  }
+
+  function admitSeveral<Context>(
+    principal: Principal,
+    requirement: Requirement,
+    resourceOrResolver: ResourceRef | ResourceResolver<Context> | null | undefined,
+    context: Context,
+  ): Settling<AuthorizedRequest> {
+    // The resource is resolved once, for every permission.
+    const resource = typeof resourceOrResolver === 'function' ? resourceOrResolver(context) : resourceOrResolver;
+    const decision = isPromiseLike(resource)
+      ? Promise.resolve(resource).then((resolved) => decideSeveral(principal, requirement, resolved))
+      : decideSeveral(principal, requirement, resource);
+    return isPromiseLike(decision)
+      ? decision.then((decided) => allowedOrThrow(principal, decided))
+      : allowedOrThrow(principal, decision);
+  }
+
+  /** One budget for all of the requirement's decisions. */
+  function decideSeveral(principal: Principal, { mode, permissions }: Requirement, resource: ResourceRef | null | undefined): Settling<Decision> {
+    const deadline = Date.now() + config.timeout;
+    const decideOne = (permission: string, on: ResourceRef | null | undefined) =>
+      decideOnResource(principal, permission, on, clock.now(), deadline);
+    if (mode === 'any') return decideAny(permissions, principal.permissions, (permission) => decideOne(permission, resource));
+    const checks = permissions.map((permission) => ({ permission, resource }));
+    return decideMany(checks, DEFAULT_CONCURRENCY, decideOne).then(decideAll);
+  }
+
   function allowedOrThrow(principal: Principal, decision: Decision): AuthorizedRequest {
     if (!decision.allowed) throw new ForbiddenError(config.realm, decision.permission);
     return { principal, decision };
@@ -293,6 +383,26 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       assertPrincipal(principal);
       if (resource !== undefined && resource !== null) validateResource(resource);
       return decide(principal, permission, resource, undefined);
+    },
+    async can(principal, permission, resource) {
+      return (await authorizer.check(principal, permission, resource)).allowed;
+    },
+    async checkMany(principal, checks, options) {
+      assertPrincipal(principal);
+      assertChecks(checks, options);
+      const deadline = Date.now() + config.timeout;
+      return decideMany(checks, options?.concurrency ?? DEFAULT_CONCURRENCY, (permission, resource) =>
+        decideOnResource(principal, permission, resource, clock.now(), deadline),
+      );
+    },
+    async membershipOf(principal) {
+      assertPrincipal(principal);
+      const { organizationId, organizationMembershipId } = principal;
+      if (organizationMembershipId !== undefined) return organizationMembershipId;
+      if (organizationId === undefined || !config.membershipLookup) return null;
+      const key = membershipKey(principal, organizationId);
+      const found = memberships.peek(key) ?? (await loadMembership(principal.userId, organizationId, key, Date.now() + config.timeout));
+      return found === false ? null : found;
     },
     async authorizeRequest<Context>(
       authorization: string | undefined,
@@ -317,7 +427,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       };
     },
   };
-  gates.set(authorizer, { authenticate: principalOf, authorize });
+  gates.set(authorizer, { authenticate: principalOf, authorize, authorizeSeveral });
   return authorizer;
 }
 
