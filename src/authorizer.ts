@@ -1,5 +1,6 @@
 import { assertChecks, decideAll, decideAny, decideMany, DEFAULT_CONCURRENCY, type CheckManyOptions, type CheckRequest } from './batch.js';
 import { CoalescingCache } from './cache.js';
+import { createDiscovery, type AccessibleList, type FilterAccessibleOptions, type ListAccessibleOptions } from './discovery.js';
 import type { Principal } from './claims.js';
 import { DEFAULT_CACHE, resolveConfig, type AuthorizerOptions, type ResolvedConfig } from './config.js';
 import { DecisionKeys } from './decision-keys.js';
@@ -8,7 +9,7 @@ import { ForbiddenError } from './errors.js';
 import { cacheKey, validateResource, type ResourceRef } from './resource.js';
 import { assertSingleToken, bearerCredentials, TokenVerifier } from './token.js';
 import { isPromiseLike, type Settling } from './settling.js';
-import { checkPermission, findActiveMembership, findResourceOrganization } from './upstream.js';
+import { checkPermission, findActiveMembership, findResourceOrganization, type Listing } from './upstream.js';
 
 /** Node's global `performance` is an accessor that calls a getter on every read: read it once. */
 const clock = performance;
@@ -41,7 +42,24 @@ export interface Authorizer {
   checkMany(principal: Principal, checks: readonly CheckRequest[], options?: CheckManyOptions): Promise<Decision[]>;
   /** The organization membership id decisions run for (the claim, else the remembered lookup); null if none. */
   membershipOf(principal: Principal): Promise<string | null>;
-  /** Forget remembered decisions and memberships (e.g. after a role change). */
+  /**
+   * The resources under `parent` on which the caller holds `permission` (following pages, up to
+   * `maxResults`, default 1 000; `complete: false` when more exist). With the permission in the
+   * token: every child of the parent in the caller's organization. Remembered like decisions.
+   */
+  listAccessible(principal: Principal, permission: string, options: ListAccessibleOptions): Promise<AccessibleList>;
+  /**
+   * Exactly the items for which `can` would answer true, in input order. With `options.parent`, one
+   * listing answers the items it returns and checks answer the rest; without, each is checked.
+   */
+  filterAccessible<T>(
+    principal: Principal,
+    permission: string,
+    items: readonly T[],
+    toResource: (item: T) => ResourceRef,
+    options?: FilterAccessibleOptions,
+  ): Promise<T[]>;
+  /** Forget remembered decisions, memberships and listings (e.g. after a role change). */
   clearCache(): void;
   /** How many entries each cache holds right now (for monitoring; each stays within its `max`). */
   cacheStats(): CacheStats;
@@ -59,6 +77,8 @@ export interface CacheStats {
   readonly decisions: number;
   /** Remembered membership lookups (at most `cache.max`). */
   readonly memberships: number;
+  /** Remembered listings (at most `cache.max`). */
+  readonly listings: number;
   /** Remembered organizations of stored resource ids (at most `cache.max`). */
   readonly resourceOrganizations: number;
   /** Remembered verified tokens (at most `tokenCacheMax`). */
@@ -130,6 +150,15 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
   const decisionKeys = new DecisionKeys(cacheMax === false ? DEFAULT_CACHE.max : cacheMax);
   const memberships = new CoalescingCache<string | false>(cacheMax);
   const resourceOrganizations = new CoalescingCache<string | false>(cacheMax);
+  const listings = new CoalescingCache<Listing>(cacheMax);
+  const discovery = createDiscovery({
+    client: config.client,
+    timeout: config.timeout,
+    ttl: { found: ttlFor(config, true), empty: ttlFor(config, false) },
+    listings,
+    membershipFor,
+    decide: (principal, permission, resource, deadline) => decideOnResource(principal, permission, resource, clock.now(), deadline),
+  });
 
   function finish(
     principal: Principal,
@@ -272,6 +301,17 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     );
   }
 
+  /** The membership decisions run for: the claim, else the remembered or looked-up one; null when none. */
+  function membershipFor(principal: Principal, deadline: number): Settling<string | null> {
+    const { organizationId, organizationMembershipId } = principal;
+    if (organizationMembershipId !== undefined) return organizationMembershipId;
+    if (organizationId === undefined || !config.membershipLookup) return null;
+    const key = membershipKey(principal, organizationId);
+    const remembered = memberships.peek(key);
+    if (remembered !== undefined) return remembered === false ? null : remembered;
+    return loadMembership(principal.userId, organizationId, key, deadline).then((found) => (found === false ? null : found));
+  }
+
   /** The active membership of the user in the organization (false: none), asked once for all callers. */
   function loadMembership(userId: string, organizationId: string, key: string, deadline: number): Promise<string | false> {
     return memberships.load(key, deadline, async () => {
@@ -397,12 +437,15 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     },
     async membershipOf(principal) {
       assertPrincipal(principal);
-      const { organizationId, organizationMembershipId } = principal;
-      if (organizationMembershipId !== undefined) return organizationMembershipId;
-      if (organizationId === undefined || !config.membershipLookup) return null;
-      const key = membershipKey(principal, organizationId);
-      const found = memberships.peek(key) ?? (await loadMembership(principal.userId, organizationId, key, Date.now() + config.timeout));
-      return found === false ? null : found;
+      return membershipFor(principal, Date.now() + config.timeout);
+    },
+    async listAccessible(principal, permission, options) {
+      assertPrincipal(principal);
+      return discovery.listAccessible(principal, permission, options);
+    },
+    async filterAccessible(principal, permission, items, toResource, options) {
+      assertPrincipal(principal);
+      return discovery.filterAccessible(principal, permission, items, toResource, options);
     },
     async authorizeRequest<Context>(
       authorization: string | undefined,
@@ -417,12 +460,14 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       decisionKeys.clear();
       memberships.clear();
       resourceOrganizations.clear();
+      listings.clear();
     },
     cacheStats() {
       return {
         decisions: decisions.size,
         memberships: memberships.size,
         resourceOrganizations: resourceOrganizations.size,
+        listings: listings.size,
         tokens: verifier.cachedTokens,
       };
     },

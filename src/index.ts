@@ -1,6 +1,7 @@
 export { createAuthorizer, type AuthorizedRequest, type Authorizer, type CacheStats } from './authorizer.js';
 export type { CheckManyOptions, CheckRequest } from './batch.js';
 export type { AuthorizerOptions, CacheOptions } from './config.js';
+export type { AccessibleList, AccessibleResource, FilterAccessibleOptions, ListAccessibleOptions } from './discovery.js';
 export type { ClaimNames, Principal } from './claims.js';
 export type { Decision, DecisionSource, DenialReason, ResourceResolver } from './decision.js';
 export type { ResourceRef } from './resource.js';

@@ -183,3 +183,66 @@ export async function findResourceOrganization(client: WorkOS, resourceId: strin
   // Trust only an answer about exactly this resource.
   return found.id === resourceId ? found.organizationId : false;
 }
+
+/** A resource as a listing gives it. */
+export interface ListedResource {
+  readonly id: string;
+  readonly externalId: string;
+  readonly type: string;
+  readonly name: string;
+  readonly parentId: string | null;
+}
+
+/** What a listing found, up to its bound; `complete: false` when more exist. */
+export interface Listing {
+  readonly resources: readonly ListedResource[];
+  readonly complete: boolean;
+}
+
+/** WorkOS's largest page. */
+const PAGE_SIZE = 100;
+
+function listedResource(item: unknown, organizationId: string): ListedResource | undefined {
+  const resource = item as Record<string, unknown> | null;
+  const { id, externalId, resourceTypeSlug, name, parentResourceId } = resource ?? {};
+  if (typeof id !== 'string' || typeof externalId !== 'string' || typeof resourceTypeSlug !== 'string') throw malformed();
+  if (parentResourceId !== null && parentResourceId !== undefined && typeof parentResourceId !== 'string') throw malformed();
+  // Trust only resources of exactly the caller's organization.
+  if (resource?.organizationId !== organizationId) return undefined;
+  return { id, externalId, type: resourceTypeSlug, name: typeof name === 'string' ? name : '', parentId: parentResourceId ?? null };
+}
+
+/**
+ * Every page of a listing (each call within the budget), up to `maxResults` resources of
+ * `organizationId`. A refusal (an unknown membership or parent) is an empty listing.
+ */
+export async function listAllPages(
+  deadline: number,
+  maxResults: number,
+  organizationId: string,
+  fetchPage: (page: { limit: number; after?: string }) => Promise<unknown>,
+): Promise<Listing> {
+  const resources: ListedResource[] = [];
+  let after: string | undefined;
+  for (;;) {
+    let page: unknown;
+    try {
+      page = await callWithinBudget(deadline, () => fetchPage(after === undefined ? { limit: PAGE_SIZE } : { limit: PAGE_SIZE, after }));
+    } catch (error) {
+      if (error instanceof UpstreamRefusal) return { resources, complete: true };
+      throw error;
+    }
+    const { data, listMetadata } = (page ?? {}) as { data?: unknown; listMetadata?: { after?: unknown } };
+    if (!Array.isArray(data)) throw malformed();
+    for (const item of data) {
+      const resource = listedResource(item, organizationId);
+      if (resource === undefined) continue;
+      if (resources.length === maxResults) return { resources, complete: false };
+      resources.push(resource);
+    }
+    const next = listMetadata?.after;
+    if (typeof next !== 'string' || next.length === 0) return { resources, complete: true };
+    if (resources.length === maxResults) return { resources, complete: false };
+    after = next;
+  }
+}

@@ -1,0 +1,143 @@
+// Lists: which resources under a parent the caller holds a permission on (listAccessible), and
+// which of the app's own items pass (filterAccessible).
+import type { WorkOS } from '@workos-inc/node';
+import { decideMany, DEFAULT_CONCURRENCY, type CheckRequest } from './batch.js';
+import { CoalescingCache } from './cache.js';
+import type { Principal } from './claims.js';
+import { assertPermission, type Decision } from './decision.js';
+import { cacheKey, validateResource, type ResourceRef } from './resource.js';
+import type { Settling } from './settling.js';
+import { listAllPages, type ListedResource, type Listing } from './upstream.js';
+
+export type AccessibleResource = ListedResource;
+export type AccessibleList = Listing;
+
+export interface ListAccessibleOptions {
+  /** The resource whose children are listed. */
+  parent: ResourceRef;
+  /** Resources at most (default 1 000); `complete: false` when more exist. */
+  maxResults?: number;
+}
+
+export interface FilterAccessibleOptions {
+  /** The items' common parent: one listing then answers most of them (checks answer the rest). */
+  parent?: ResourceRef;
+  /** Upstream checks in flight at once, at most (default 8). */
+  concurrency?: number;
+}
+
+const DEFAULT_MAX_RESULTS = 1_000;
+
+/** What discovery needs from the authorizer it belongs to. */
+export interface DiscoveryContext {
+  readonly client: WorkOS;
+  readonly timeout: number;
+  /** ms to remember a listing with resources in it, and an empty one; 0 = do not remember. */
+  readonly ttl: { readonly found: number; readonly empty: number };
+  readonly listings: CoalescingCache<Listing>;
+  /** The membership decisions run for, or null when there is none. */
+  membershipFor(principal: Principal, deadline: number): Settling<string | null>;
+  /** One decision, as `check` makes it, within a budget already running. */
+  decide(principal: Principal, permission: string, resource: ResourceRef | null | undefined, deadline: number): Settling<Decision>;
+}
+
+function assertParent(parent: unknown): asserts parent is ResourceRef {
+  if (parent === undefined || parent === null) throw new TypeError('fga-guard: a listing needs { parent } (a resource reference)');
+  validateResource(parent);
+}
+
+function assertConcurrency(concurrency: unknown): void {
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || (concurrency as number) < 1)) {
+    throw new TypeError('fga-guard: concurrency must be a positive integer');
+  }
+}
+
+const parentKey = (parent: ResourceRef) => ('id' in parent ? cacheKey('id', parent.id) : cacheKey('ext', parent.type, parent.externalId));
+
+const listedKey = (resource: ResourceRef) => ('id' in resource ? cacheKey(resource.id) : cacheKey(resource.type, resource.externalId));
+
+export function createDiscovery(context: DiscoveryContext) {
+  const { client, listings } = context;
+
+  function remembered(key: string, deadline: number, list: () => Promise<Listing>): Promise<Listing> {
+    const known = listings.peek(key);
+    if (known !== undefined) return Promise.resolve(known);
+    return listings.load(key, deadline, async () => {
+      const value = await list();
+      return { value, ttl: value.resources.length > 0 ? context.ttl.found : context.ttl.empty };
+    });
+  }
+
+  async function listAccessible(principal: Principal, permission: string, options: ListAccessibleOptions): Promise<AccessibleList> {
+    assertPermission(permission);
+    if (typeof options !== 'object' || options === null) throw new TypeError('fga-guard: listAccessible takes { parent, maxResults? }');
+    const { parent, maxResults = DEFAULT_MAX_RESULTS } = options;
+    assertParent(parent);
+    if (!Number.isInteger(maxResults) || maxResults < 1) throw new TypeError('fga-guard: maxResults must be a positive integer');
+    const { organizationId } = principal;
+    if (organizationId === undefined) return { resources: [], complete: true };
+    const deadline = Date.now() + context.timeout;
+    const parentFilter = 'id' in parent ? { parentResourceId: parent.id } : { parentResourceTypeSlug: parent.type, parentExternalId: parent.externalId };
+
+    // Org-wide in the token: every child of the parent in the caller's organization, and only there.
+    if (principal.permissions.includes(permission)) {
+      const key = cacheKey('organization', organizationId, parentKey(parent), String(maxResults));
+      return remembered(key, deadline, () =>
+        listAllPages(deadline, maxResults, organizationId, (page) => client.authorization.listResources({ organizationId, ...parentFilter, ...page })),
+      );
+    }
+    const membership = await context.membershipFor(principal, deadline);
+    if (membership === null) return { resources: [], complete: true };
+    const parentOption =
+      'id' in parent ? { parentResourceId: parent.id } : { parentResourceTypeSlug: parent.type, parentResourceExternalId: parent.externalId };
+    const key = cacheKey('membership', membership, permission, parentKey(parent), String(maxResults));
+    return remembered(key, deadline, () =>
+      listAllPages(deadline, maxResults, organizationId, (page) =>
+        client.authorization.listResourcesForMembership({ organizationMembershipId: membership, permissionSlug: permission, ...parentOption, ...page }),
+      ),
+    );
+  }
+
+  async function filterAccessible<T>(
+    principal: Principal,
+    permission: string,
+    items: readonly T[],
+    toResource: (item: T) => ResourceRef,
+    options: FilterAccessibleOptions = {},
+  ): Promise<T[]> {
+    assertPermission(permission);
+    if (!Array.isArray(items)) throw new TypeError('fga-guard: filterAccessible takes an array of items');
+    if (typeof toResource !== 'function') throw new TypeError('fga-guard: filterAccessible needs toResource(item) → { id } or { type, externalId }');
+    if (typeof options !== 'object' || options === null) throw new TypeError('fga-guard: filterAccessible options must be an object');
+    if (options.parent !== undefined) assertParent(options.parent);
+    assertConcurrency(options.concurrency);
+    // Every reference is checked before anything is asked.
+    const resources = items.map((item) => {
+      const resource = toResource(item);
+      validateResource(resource);
+      return resource;
+    });
+    if (resources.length === 0) return [];
+
+    // A listing answers the resources it returns; it may miss some (WorkOS lists direct
+    // assignments only), so whatever it did not return is checked one by one.
+    let listed = new Set<string>();
+    if (options.parent !== undefined && !principal.permissions.includes(permission)) {
+      const listing = await listAccessible(principal, permission, { parent: options.parent });
+      listed = new Set(listing.resources.flatMap((r) => [cacheKey(r.id), cacheKey(r.type, r.externalId)]));
+    }
+    const deadline = Date.now() + context.timeout;
+    const unlisted: CheckRequest[] = resources.filter((resource) => !listed.has(listedKey(resource))).map((resource) => ({ permission, resource }));
+    const decisions = await decideMany(unlisted, options.concurrency ?? DEFAULT_CONCURRENCY, (p, resource) => context.decide(principal, p, resource, deadline));
+    const granted = new Set<string>();
+    decisions.forEach((decision, index) => {
+      if (decision.allowed) granted.add(listedKey((unlisted[index] as CheckRequest).resource as ResourceRef));
+    });
+    return items.filter((_, index) => {
+      const key = listedKey(resources[index] as ResourceRef);
+      return listed.has(key) || granted.has(key);
+    });
+  }
+
+  return { listAccessible, filterAccessible };
+}
