@@ -1,6 +1,7 @@
 import express from 'express';
-import { requireAuth, requirePermission } from '../adapters/express.js';
+import { errorHandler, requireAnyPermission, requireAuth, requirePermission } from '../adapters/express.js';
 import type { Authorizer } from '../src/index.js';
+import { asResource, projectsIn } from './projects.js';
 
 /** A small workspace → project → app API guarded by fga-guard. */
 export function createExpressApp(authz: Authorizer): express.Express {
@@ -25,6 +26,24 @@ export function createExpressApp(authz: Authorizer): express.Express {
     },
   );
 
+  // A list: only the projects of the workspace the caller may view (one listing, then checks for the rest).
+  app.get('/projects', requireAuth(authz), async (req, res) => {
+    const workspace = String(req.query.workspace ?? 'ws-1');
+    const visible = await authz.filterAccessible(req.auth!, 'project:view', projectsIn(workspace), asResource, {
+      parent: { type: 'workspace', externalId: workspace },
+    });
+    res.json({ workspace, projects: visible.map((project) => project.id) });
+  });
+
+  // Any one of several permissions.
+  app.get(
+    '/projects/:id',
+    requireAnyPermission(authz, ['project:view', 'project:edit'], { resource: (req) => ({ type: 'project', externalId: String(req.params.id) }) }),
+    (req, res) => {
+      res.json({ project: req.params.id, via: req.authDecision?.permission });
+    },
+  );
+
   app.patch(
     '/projects/:id',
     requirePermission(authz, 'project:edit', { resource: (req) => ({ type: 'project', externalId: String(req.params.id) }) }),
@@ -41,5 +60,7 @@ export function createExpressApp(authz: Authorizer): express.Express {
     },
   );
 
+  // fga-guard's errors thrown in handlers (a 503 from filterAccessible, say) answer like the guards'.
+  app.use(errorHandler());
   return app;
 }

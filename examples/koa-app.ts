@@ -1,12 +1,15 @@
 import Router from '@koa/router';
 import Koa from 'koa';
-import { requireAuth, requirePermission } from '../adapters/koa.js';
+import { errorHandler, requireAnyPermission, requireAuth, requirePermission } from '../adapters/koa.js';
 import type { Authorizer } from '../src/index.js';
+import { asResource, projectsIn } from './projects.js';
 
 /** The same API as express-app.ts, on Koa. */
 export function createKoaApp(authz: Authorizer): Koa {
   const app = new Koa();
   const router = new Router();
+  // fga-guard's errors thrown in handlers (a 503 from filterAccessible, say) answer like the guards'.
+  app.use(errorHandler());
 
   router.get('/me', requireAuth(authz), (ctx) => {
     ctx.body = { user: ctx.state.auth?.userId, organization: ctx.state.auth?.organizationId, role: ctx.state.auth?.role };
@@ -21,6 +24,22 @@ export function createKoaApp(authz: Authorizer): Koa {
     requirePermission(authz, 'workspace:view', { resource: (ctx) => ({ type: 'workspace', externalId: String(ctx.params.id) }) }),
     (ctx) => {
       ctx.body = { workspace: ctx.params.id };
+    },
+  );
+
+  router.get('/projects', requireAuth(authz), async (ctx) => {
+    const workspace = String(ctx.query.workspace ?? 'ws-1');
+    const visible = await authz.filterAccessible(ctx.state.auth!, 'project:view', projectsIn(workspace), asResource, {
+      parent: { type: 'workspace', externalId: workspace },
+    });
+    ctx.body = { workspace, projects: visible.map((project) => project.id) };
+  });
+
+  router.get(
+    '/projects/:id',
+    requireAnyPermission(authz, ['project:view', 'project:edit'], { resource: (ctx) => ({ type: 'project', externalId: String(ctx.params.id) }) }),
+    (ctx) => {
+      ctx.body = { project: ctx.params.id, via: ctx.state.authDecision?.permission };
     },
   );
 

@@ -24,6 +24,8 @@ const examples = [
   { expect: 200, why: 'dave is an org admin: billing:view is in his token (no API call)', method: 'GET', path: '/billing', user: 'user_dave' },
   { expect: 200, why: 'alice is workspace-admin on ws-1; p-1 is in ws-1, so FGA grants project:edit', method: 'PATCH', path: '/projects/p-1', user: 'user_alice' },
   { expect: 403, why: 'bob is a member with no role on ws-1', method: 'PATCH', path: '/projects/p-1', user: 'user_bob' },
+  { expect: 200, why: 'the projects of ws-1 bob may view: only p-2 (filterAccessible)', method: 'GET', path: '/projects?workspace=ws-1', user: 'user_bob' },
+  { expect: 200, why: 'bob holds one of project:view / project:edit on p-2 (requireAnyPermission)', method: 'GET', path: '/projects/p-2', user: 'user_bob' },
   { expect: 401, why: 'no token', method: 'GET', path: '/me' },
 ];
 
@@ -31,7 +33,7 @@ console.log(`fga-guard ${framework} example on ${url} — WorkOS test kit on ${k
 for (const example of examples) {
   const auth = example.user ? ` -H 'Authorization: Bearer ${token(example.user)}'` : '';
   console.log(`# ${example.expect}: ${example.why}`);
-  console.log(`curl -i -X ${example.method} ${url}${example.path}${auth}\n`);
+  console.log(`curl -i -X ${example.method} '${url}${example.path}'${auth}\n`);
 }
 console.log('Tokens last one hour. Ctrl-C to stop.');
 

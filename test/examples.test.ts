@@ -15,7 +15,7 @@ describe.each(['express', 'koa'])('npm start (%s example, offline on the test ki
     }
   });
 
-  it('prints curl lines that answer 200, 200, 403 and 401 as promised', async () => {
+  it('prints curl lines that answer as promised', async () => {
     const args = ['--import', 'tsx', 'examples/start.ts', ...(framework === 'koa' ? ['--koa'] : [])];
     child = spawn(process.execPath, args, { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
@@ -28,11 +28,15 @@ describe.each(['express', 'koa'])('npm start (%s example, offline on the test ki
       });
     });
 
-    const promises = [...output.matchAll(/^# (\d{3}): .*\ncurl -i -X (\w+) (\S+)(?: -H 'Authorization: (.+)')?$/gm)];
-    expect(promises.map((m) => Number(m[1]))).toEqual([200, 200, 403, 401]);
+    const promises = [...output.matchAll(/^# (\d{3}): .*\ncurl -i -X (\w+) '(\S+)'(?: -H 'Authorization: (.+)')?$/gm)];
+    expect(promises.map((m) => Number(m[1]))).toEqual([200, 200, 403, 200, 200, 401]);
+    const bodies: unknown[] = [];
     for (const [, status, method, url, authorization] of promises) {
       const res = await fetch(url!, { method, headers: authorization ? { Authorization: authorization } : {} });
       expect(res.status, `${method} ${url}`).toBe(Number(status));
+      bodies.push(await res.json());
     }
+    expect(bodies[3]).toEqual({ workspace: 'ws-1', projects: ['p-2'] });
+    expect(bodies[4]).toEqual({ project: 'p-2', via: 'project:view' });
   });
 });

@@ -2,7 +2,7 @@ import type { TestKitSeed } from './seed.js';
 
 /**
  * The model the examples run on. Acme: alice (member; workspace-admin on ws-1 through FGA only),
- * bob (member, no assignments), dave (admin). Globex: carol (member). Types: workspace → project → app.
+ * bob (member; project-viewer on p-2), dave (admin). Globex: carol (member). Types: workspace → project → app.
  */
 export const demoSeed: TestKitSeed = {
   resourceTypes: [{ slug: 'workspace' }, { slug: 'project', parent: 'workspace' }, { slug: 'app', parent: 'project' }],
@@ -41,5 +41,8 @@ export const demoSeed: TestKitSeed = {
     { id: 'authz_resource_ws_2', type: 'workspace', externalId: 'ws-2', organization: 'org_globex', name: 'Workspace 2' },
     { id: 'authz_resource_p_3', type: 'project', externalId: 'p-3', organization: 'org_globex', name: 'Project 3', parent: { type: 'workspace', externalId: 'ws-2' } },
   ],
-  assignments: [{ membership: 'om_alice', role: 'workspace-admin', resource: { type: 'workspace', externalId: 'ws-1' } }],
+  assignments: [
+    { membership: 'om_alice', role: 'workspace-admin', resource: { type: 'workspace', externalId: 'ws-1' } },
+    { membership: 'om_bob', role: 'project-viewer', resource: { type: 'project', externalId: 'p-2' } },
+  ],
 };
