@@ -24,8 +24,9 @@ export function kitClient(kit: KitInfo): WorkOS {
   return new WorkOS(kit.apiKey, { apiHostname: hostname, port: Number(port), https: false, clientId: kit.clientId });
 }
 
+/** The bench's tokens carry an `aud` (for the Auth0 peer): fga-guard is told to require it, as a user would. */
 function authorizer(kit: KitInfo): Authorizer {
-  return createAuthorizer({ workos: kitClient(kit), clientId: kit.clientId });
+  return createAuthorizer({ workos: kitClient(kit), clientId: kit.clientId, audience: AUDIENCE });
 }
 
 /** What users hand-write today: verify every token, ask WorkOS on every request, remember nothing. */
