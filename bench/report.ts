@@ -2,6 +2,7 @@
 import { cpus, totalmem, type as osType, release } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { CoalescingResult } from './coalescing.js';
+import type { ListsResult } from './lists.js';
 import type { LoadOptions, LoadResult } from './load.js';
 import type { MemoryResult } from './memory.js';
 import type { MicroResult } from './micro.js';
@@ -91,6 +92,7 @@ export interface Report {
   cold: Record<string, ColdLatency>;
   micro: MicroResult[];
   coalescing: CoalescingResult;
+  lists: ListsResult;
   memory: MemoryResult;
   targets: Target[];
   controls: Control[];
@@ -175,6 +177,25 @@ export function evaluate(report: Omit<Report, 'targets' | 'controls' | 'seconds'
     goal: '1',
     pass: coalescing.identicalCalls === 1 && coalescing.identicalAllowed === coalescing.concurrent,
   });
+  const { lists } = report;
+  targets.push({
+    name: `filterAccessible of ${lists.items} granted items under one parent, cold → upstream calls`,
+    measured: String(lists.filterCalls),
+    goal: '≤ 2',
+    pass: lists.filterCalls <= 2 && lists.filterGranted === lists.items,
+  });
+  targets.push({
+    name: `filterAccessible of ${lists.items} granted items, cold: wall time (median of 5)`,
+    measured: `${fixed(lists.filterMs, 1)} ms`,
+    goal: `≤ ${3 * lists.upstreamDelayMs} ms (3 upstream delays)`,
+    pass: lists.filterMs <= 3 * lists.upstreamDelayMs,
+  });
+  targets.push({
+    name: 'checkMany of 3 permissions on one warm resource / one warm check',
+    measured: `${fixed(lists.warmCheckManyUs / lists.warmCheckUs, 2)}×`,
+    goal: '≤ 1.5×',
+    pass: lists.warmCheckManyUs / lists.warmCheckUs <= 1.5,
+  });
   targets.push({
     name: `RSS flat while checking ${thousands(memory.total)} distinct resources`,
     measured: `${signed(memory.rssGrowthMB)} MB RSS, ${signed(memory.heapGrowthMB)} MB heap (2nd half max − 1st half max)`,
@@ -245,6 +266,13 @@ export function markdown(report: Report): string {
   out.push(
     `Coalescing: ${c.concurrent} concurrent identical cold checks → ${c.identicalCalls} upstream call(s) (${c.identicalAllowed} allowed); ` +
       `${c.concurrent} spread over ${c.distinctResources} resources → ${c.spreadCalls} call(s); one more afterwards → ${c.afterCalls} call(s), source \`${c.afterSource}\`.`,
+  );
+  out.push('');
+  const l = report.lists;
+  out.push(
+    `Lists (upstream delayed ${l.upstreamDelayMs} ms): filterAccessible of ${l.items} granted items, cold, ${fixed(l.filterMs, 1)} ms and ${l.filterCalls} call(s); ` +
+      `by hand, ${l.items} sequential checks ${fixed(l.sequentialMs, 0)} ms, Promise.all of ${l.items} checks ${fixed(l.parallelMs, 0)} ms. ` +
+      `Warm: one check ${fixed(l.warmCheckUs, 2)} µs, checkMany of 3 ${fixed(l.warmCheckManyUs, 2)} µs.`,
   );
   out.push('');
   out.push('Targets:');

@@ -10,6 +10,7 @@ import { setTimeout } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { pinToCpu, startChild } from './child.js';
 import { measureCoalescing } from './coalescing.js';
+import { measureLists } from './lists.js';
 import { createProbe, runLoad, takeResourceNumber, type LoadResult } from './load.js';
 import { measureMemory } from './memory.js';
 import { runMicro } from './micro.js';
@@ -55,6 +56,8 @@ log(`fga-guard bench${quick ? ' (quick)' : ''}: ${SCENARIOS.length} scenarios ×
 // 1. Without HTTP, before any server is up.
 log('coalescing…');
 const coalescing = await measureCoalescing(100);
+log('lists and batches…');
+const lists = await measureLists(settings.microSeconds);
 log('micro-benchmarks of the core…');
 const micro = await runMicro(settings.microSeconds);
 log(`memory: ${settings.memoryTotal.toLocaleString('en-US')} distinct resources…`);
@@ -173,6 +176,7 @@ try {
     cold,
     micro,
     coalescing,
+    lists,
     memory,
   };
   const report: Report = { ...partial, targets: evaluate(partial), controls: controls(partial.scenarios), seconds: (performance.now() - startedAt) / 1000 };

@@ -406,7 +406,8 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       decideOnResource(principal, permission, on, clock.now(), deadline);
     if (mode === 'any') return decideAny(permissions, principal.permissions, (permission) => decideOne(permission, resource));
     const checks = permissions.map((permission) => ({ permission, resource }));
-    return decideMany(checks, DEFAULT_CONCURRENCY, decideOne).then(decideAll);
+    const decisions = decideMany(checks, DEFAULT_CONCURRENCY, decideOne);
+    return isPromiseLike(decisions) ? decisions.then(decideAll) : decideAll(decisions);
   }
 
   function allowedOrThrow(principal: Principal, decision: Decision): AuthorizedRequest {

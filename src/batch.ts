@@ -49,9 +49,10 @@ function checkKey({ permission, resource }: CheckRequest): string {
 /**
  * The decisions of `checks`, in input order: identical entries share one decision, and at most
  * `concurrency` are being decided at once. The first entry that cannot be decided fails the call
- * (nothing partial), and no entry is started after it.
+ * (nothing partial), and no entry is started after it. Entries are decided in order while each
+ * answers at once (the token, the cache): a warm batch settles synchronously.
  */
-export async function decideMany(checks: readonly CheckRequest[], concurrency: number, decideOne: DecideOne): Promise<Decision[]> {
+export function decideMany(checks: readonly CheckRequest[], concurrency: number, decideOne: DecideOne): Settling<Decision[]> {
   const slotOf = new Map<string, number>();
   const unique: CheckRequest[] = [];
   const slots = checks.map((check) => {
@@ -64,24 +65,41 @@ export async function decideMany(checks: readonly CheckRequest[], concurrency: n
     }
     return slot;
   });
-
   const decisions: Decision[] = new Array<Decision>(unique.length);
-  let next = 0;
+  const inOrder = () => slots.map((slot) => decisions[slot] as Decision);
+
+  let index = 0;
+  let pending: PromiseLike<Decision> | undefined;
+  for (; index < unique.length; index++) {
+    const { permission, resource } = unique[index] as CheckRequest;
+    const decision = decideOne(permission, resource);
+    if (isPromiseLike(decision)) {
+      pending = decision;
+      break;
+    }
+    decisions[index] = decision;
+  }
+  if (pending === undefined) return inOrder();
+
+  // The first entry that has to wait is in flight: the rest follow it, `concurrency` at a time.
+  let next = index + 1;
   let failed = false;
-  async function worker(): Promise<void> {
-    while (!failed && next < unique.length) {
-      const index = next++;
-      const { permission, resource } = unique[index] as CheckRequest;
-      try {
-        decisions[index] = await decideOne(permission, resource);
-      } catch (error) {
-        failed = true;
-        throw error;
+  async function worker(first?: { index: number; decision: PromiseLike<Decision> }): Promise<void> {
+    try {
+      if (first) decisions[first.index] = await first.decision;
+      while (!failed && next < unique.length) {
+        const at = next++;
+        const { permission, resource } = unique[at] as CheckRequest;
+        decisions[at] = await decideOne(permission, resource);
       }
+    } catch (error) {
+      failed = true;
+      throw error;
     }
   }
-  await Promise.all(Array.from({ length: Math.min(concurrency, unique.length) }, worker));
-  return slots.map((slot) => decisions[slot] as Decision);
+  const others = Math.max(0, Math.min(concurrency - 1, unique.length - next));
+  const workers = [worker({ index, decision: pending }), ...Array.from({ length: others }, () => worker())];
+  return Promise.all(workers).then(inOrder);
 }
 
 /**
