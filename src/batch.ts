@@ -1,6 +1,6 @@
 // Several decisions for one principal: checkMany, and the any/all requirements of the guards.
 import { assertPermission, type Decision } from './decision.js';
-import { cacheKey, validateResource, type ResourceRef } from './resource.js';
+import { validateResource, type ResourceRef } from './resource.js';
 import { isPromiseLike, type Settling } from './settling.js';
 
 /** One entry of `checkMany`: a permission, on a resource or (without one) from the token alone. */
@@ -41,10 +41,14 @@ export function assertPermissionList(permissions: unknown): asserts permissions 
   for (const permission of permissions as unknown[]) assertPermission(permission);
 }
 
-function checkKey({ permission, resource }: CheckRequest): string {
-  if (resource === undefined || resource === null) return cacheKey(permission);
-  return 'id' in resource ? cacheKey(permission, resource.id) : cacheKey(permission, resource.type, resource.externalId);
+function sameResource(a: ResourceRef | null | undefined, b: ResourceRef | null | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || a === null || b === undefined || b === null) return (a ?? undefined) === (b ?? undefined);
+  if ('id' in a) return 'id' in b && a.id === b.id;
+  return !('id' in b) && a.type === b.type && a.externalId === b.externalId;
 }
+
+const sameCheck = (a: CheckRequest, b: CheckRequest) => a.permission === b.permission && sameResource(a.resource, b.resource);
 
 /**
  * The decisions of `checks`, in input order: identical entries share one decision, and at most
@@ -53,44 +57,50 @@ function checkKey({ permission, resource }: CheckRequest): string {
  * answers at once (the token, the cache): a warm batch settles synchronously.
  */
 export function decideMany(checks: readonly CheckRequest[], concurrency: number, decideOne: DecideOne): Settling<Decision[]> {
-  const slotOf = new Map<string, number>();
+  // Which distinct entry each one is: a scan, not a map with built string keys (cheaper for the
+  // few entries a batch usually holds, and a warm batch is a few hundred ns in all).
   const unique: CheckRequest[] = [];
-  const slots = checks.map((check) => {
-    const key = checkKey(check);
-    let slot = slotOf.get(key);
-    if (slot === undefined) {
-      slot = unique.length;
-      slotOf.set(key, slot);
-      unique.push(check);
-    }
-    return slot;
-  });
-  const decisions: Decision[] = new Array<Decision>(unique.length);
-  const inOrder = () => slots.map((slot) => decisions[slot] as Decision);
-
-  let index = 0;
-  let pending: PromiseLike<Decision> | undefined;
-  for (; index < unique.length; index++) {
+  const slots: number[] = [];
+  for (const check of checks) {
+    let slot = 0;
+    while (slot < unique.length && !sameCheck(unique[slot] as CheckRequest, check)) slot++;
+    if (slot === unique.length) unique.push(check);
+    slots.push(slot);
+  }
+  const decisions: Decision[] = [];
+  for (let index = 0; index < unique.length; index++) {
     const { permission, resource } = unique[index] as CheckRequest;
     const decision = decideOne(permission, resource);
-    if (isPromiseLike(decision)) {
-      pending = decision;
-      break;
-    }
-    decisions[index] = decision;
+    if (isPromiseLike(decision)) return decideRest(unique, index, decision, concurrency, decideOne, decisions).then(() => inOrder(slots, decisions));
+    decisions.push(decision);
   }
-  if (pending === undefined) return inOrder();
+  return inOrder(slots, decisions);
+}
 
-  // The first entry that has to wait is in flight: the rest follow it, `concurrency` at a time.
-  let next = index + 1;
+function inOrder(slots: readonly number[], decisions: readonly Decision[]): Decision[] {
+  const ordered: Decision[] = [];
+  for (const slot of slots) ordered.push(decisions[slot] as Decision);
+  return ordered;
+}
+
+/** The entries from `first` on, `first` already in flight: at most `concurrency` at a time. */
+async function decideRest(
+  unique: readonly CheckRequest[],
+  first: number,
+  pending: PromiseLike<Decision>,
+  concurrency: number,
+  decideOne: DecideOne,
+  decisions: Decision[],
+): Promise<void> {
+  let next = first + 1;
   let failed = false;
-  async function worker(first?: { index: number; decision: PromiseLike<Decision> }): Promise<void> {
+  async function worker(started?: PromiseLike<Decision>, at = first): Promise<void> {
     try {
-      if (first) decisions[first.index] = await first.decision;
+      if (started) decisions[at] = await started;
       while (!failed && next < unique.length) {
-        const at = next++;
-        const { permission, resource } = unique[at] as CheckRequest;
-        decisions[at] = await decideOne(permission, resource);
+        const index = next++;
+        const { permission, resource } = unique[index] as CheckRequest;
+        decisions[index] = await decideOne(permission, resource);
       }
     } catch (error) {
       failed = true;
@@ -98,8 +108,7 @@ export function decideMany(checks: readonly CheckRequest[], concurrency: number,
     }
   }
   const others = Math.max(0, Math.min(concurrency - 1, unique.length - next));
-  const workers = [worker({ index, decision: pending }), ...Array.from({ length: others }, () => worker())];
-  return Promise.all(workers).then(inOrder);
+  await Promise.all([worker(pending), ...Array.from({ length: others }, () => worker())]);
 }
 
 /**
