@@ -1,7 +1,7 @@
 /**
  * What makes the guard nearly free (issue 5), pinned by behaviour: a request whose answer needs no
- * I/O goes on in the same turn, and on Express `req.auth` / `req.authDecision` are served without
- * adding properties to the request, yet behave like plain properties wherever Express takes `req`.
+ * I/O goes on in the same turn. On Express `req.auth` / `req.authDecision` are plain own properties
+ * of the request, and Express's shared request prototype is left alone (issue 19).
  */
 import Router from '@koa/router';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
@@ -12,7 +12,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as expressGuard from '../adapters/express.js';
-import { PLAIN_PROPERTIES } from '../adapters/express-request.js';
 import * as koaGuard from '../adapters/koa.js';
 import { createAuthorizer, type Authorizer, type AuthorizedRequest, type Principal } from '../src/index.js';
 import { createTestKit, type TestKit } from '../testing/index.js';
@@ -169,10 +168,62 @@ describe.each(expressVersions)('$name: req.auth and req.authDecision', ({ create
         request(server).get('/guarded').set(bearer(alice())),
         request(server).get('/guarded').set(bearer(bob)),
       ]);
-      // Own properties only where V8 adds them cheaply to a request Express re-prototyped (Node 24 on).
-      expect(a.body).toEqual({ user: 'user_alice', source: 'token', own: PLAIN_PROPERTIES });
-      expect(b.body).toEqual({ user: 'user_bob', source: 'token', own: PLAIN_PROPERTIES });
+      expect(a.body).toEqual({ user: 'user_alice', source: 'token', own: true });
+      expect(b.body).toEqual({ user: 'user_bob', source: 'token', own: true });
       expect((await request(server).get('/open').set(bearer(alice()))).body).toEqual({ user: null, decision: null });
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it('leave Express\'s shared request prototype alone; a later middleware\'s req.auth is an own property', async () => {
+    const app = create();
+    const fromAnotherMiddleware: Principal = { userId: 'user_from_elsewhere', permissions: [], claims: {} };
+    /** Every prototype of `req` up to Node's IncomingMessage.prototype that holds `auth` or `authDecision`. */
+    const prototypesHolding = (req: object): number => {
+      let holding = 0;
+      for (let prototype = Object.getPrototypeOf(req) as object | null; prototype !== null; prototype = Object.getPrototypeOf(prototype) as object | null) {
+        if (Object.hasOwn(prototype, 'auth') || Object.hasOwn(prototype, 'authDecision')) holding++;
+      }
+      return holding;
+    };
+    const descriptor = (req: object, name: string) => {
+      const own = Object.getOwnPropertyDescriptor(req, name);
+      return own && { data: 'value' in own, writable: own.writable, enumerable: own.enumerable };
+    };
+    app.get(
+      '/guarded',
+      expressGuard.requirePermission(authz, 'workspace:view'),
+      (req, res, next) => {
+        res.locals.guarded = { user: req.auth?.userId, auth: descriptor(req, 'auth'), authDecision: descriptor(req, 'authDecision') };
+        next();
+      },
+      (req, _res, next) => {
+        req.auth = fromAnotherMiddleware;
+        next();
+      },
+      (req, res) => {
+        res.json({
+          guarded: res.locals.guarded,
+          later: { user: req.auth?.userId, auth: descriptor(req, 'auth') },
+          prototypesHolding: prototypesHolding(req),
+        });
+      },
+    );
+    const server = app.listen(0, '127.0.0.1');
+    try {
+      const res = await request(server).get('/guarded').set(bearer(alice()));
+      const plain = { data: true, writable: true, enumerable: true };
+      expect(res.body).toEqual({
+        guarded: { user: 'user_alice', auth: plain, authDecision: plain },
+        later: { user: 'user_from_elsewhere', auth: plain },
+        prototypesHolding: 0,
+      });
+      for (const shared of [create.request, app.request, Object.getPrototypeOf(create.request) as object]) {
+        expect(Object.hasOwn(shared, 'auth')).toBe(false);
+        expect(Object.hasOwn(shared, 'authDecision')).toBe(false);
+      }
+      expect(Object.getOwnPropertySymbols(create.request)).toEqual([]);
     } finally {
       await closeServer(server);
     }

@@ -6,6 +6,16 @@ import type { TestKitSeed } from './seed.js';
 
 const USAGE = 'Usage: fga-guard-testkit [--port 4100] [--host 127.0.0.1] [--seed model.json]';
 
+/**
+ * The SDK reads only WORKOS_API_KEY and WORKOS_CLIENT_ID from the environment: host, port and
+ * protocol reach it only through its options, so the kit prints the line that passes them. Left
+ * unset, the line yields the SDK's defaults (the real API over HTTPS).
+ */
+const CLIENT_LINE =
+  'new WorkOS(process.env.WORKOS_API_KEY, { clientId: process.env.WORKOS_CLIENT_ID, ' +
+  'apiHostname: process.env.WORKOS_API_HOSTNAME, port: Number(process.env.WORKOS_API_PORT) || undefined, ' +
+  "https: process.env.WORKOS_API_HTTPS !== 'false' })";
+
 /** Bad input ends the process with exit code 2 and a one-line message (no stack). */
 function fail(message: string): never {
   process.stderr.write(`fga-guard-testkit: ${message}\n${USAGE}\n`);
@@ -60,8 +70,13 @@ async function main(): Promise<void> {
       '',
       `WORKOS_API_KEY=${kit.apiKey}`,
       `WORKOS_CLIENT_ID=${kit.clientId}`,
-      `WORKOS_API_HOSTNAME=${options.host}`,
+      // The URL's hostname: an IPv6 host comes in brackets, as the SDK's base URL needs it.
+      `WORKOS_API_HOSTNAME=${new URL(kit.url).hostname}`,
       `WORKOS_API_PORT=${kit.port}`,
+      'WORKOS_API_HTTPS=false',
+      '',
+      '// The SDK reads only the first two itself; point a client at the kit with:',
+      CLIENT_LINE,
       '',
     ].join('\n'),
   );

@@ -1,4 +1,5 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import type { JWK_RSA_Public } from 'jose';
 import { generateId } from './wire.js';
 
 type KeyPairSpec = { type: 'rsa'; modulusLength: number } | { type: 'ec'; namedCurve: string };
@@ -26,16 +27,22 @@ export function newKeyPair(spec: KeyPairSpec): { privateKey: KeyObject; publicKe
   };
 }
 
+/**
+ * The JWKS is typed with jose's JWK types, not node:crypto's `JsonWebKey`: they reach the published
+ * .d.ts, and newer @types/node no longer export `JsonWebKey` from node:crypto.
+ */
 interface SigningKey {
   kid: string;
   privateKey: KeyObject;
-  publicJwk: JsonWebKey;
+  publicJwk: JWK_RSA_Public;
 }
 
 function createSigningKey(): SigningKey {
   const { privateKey, publicKey } = newKeyPair({ type: 'rsa', modulusLength: 2048 });
   const kid = generateId('sso_oidc_key_pair');
-  return { kid, privateKey, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' } };
+  const { n, e } = publicKey.export({ format: 'jwk' });
+  if (typeof n !== 'string' || typeof e !== 'string') throw new Error('the signing key exported no RSA modulus or exponent');
+  return { kid, privateKey, publicJwk: { kty: 'RSA', n, e, kid, alg: 'RS256', use: 'sig' } };
 }
 
 const base64url = (value: Buffer | string) => Buffer.from(value).toString('base64url');
@@ -59,7 +66,7 @@ export class SigningKeys {
     return this.current.kid;
   }
 
-  jwks(): { keys: JsonWebKey[] } {
+  jwks(): { keys: JWK_RSA_Public[] } {
     return { keys: [this.current, ...this.retired].map((key) => key.publicJwk) };
   }
 

@@ -1,8 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { WorkOS } from '@workos-inc/node';
@@ -26,28 +27,56 @@ function runFailing(args: string[]): Promise<{ code: number | null; stderr: stri
   });
 }
 
-describe('fga-guard-testkit CLI', () => {
-  it('serves a seed file, prints the connection details, and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, nodeArgs(['--port', '0', '--seed', writeSeed(demoSeed)]), { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * The client an app gets by running the printed line of code with the printed env lines as its
+ * whole environment: the line is evaluated as printed, with `process.env` holding only those values.
+ */
+function clientFromPrintedLine(line: string, env: Record<string, string>): WorkOS {
+  const build = new Function('WorkOS', 'process', `return ${line};`) as (sdk: typeof WorkOS, process: { env: Record<string, string> }) => WorkOS;
+  return build(WorkOS, { env });
+}
+
+/** The child's stdout once it matches `pattern`, or as it is after `ms`. */
+function stdoutUntil(child: ChildProcessByStdio<null, Readable, Readable>, pattern: RegExp, ms = 8_000): Promise<string> {
+  return new Promise((resolve) => {
     let stdout = '';
-    for await (const chunk of child.stdout) {
+    const timer = setTimeout(() => resolve(stdout), ms);
+    child.stdout.on('data', (chunk) => {
       stdout += String(chunk);
-      if (stdout.includes('WORKOS_API_PORT=')) break;
-    }
-    const env = Object.fromEntries([...stdout.matchAll(/^(WORKOS_\w+)=(.*)$/gm)].map((match) => [match[1], match[2]]));
-    expect(env).toMatchObject({ WORKOS_API_KEY: 'sk_test_testkit', WORKOS_CLIENT_ID: 'client_testkit', WORKOS_API_HOSTNAME: '127.0.0.1' });
-    expect(stdout).toMatch(/issuer: +http:\/\/127\.0\.0\.1:\d+\/user_management\/client_testkit/);
-
-    const workos = new WorkOS(env.WORKOS_API_KEY, { apiHostname: env.WORKOS_API_HOSTNAME, port: Number(env.WORKOS_API_PORT), https: false });
-    const result = await workos.authorization.check({
-      organizationMembershipId: 'om_alice',
-      permissionSlug: 'app:deploy',
-      resourceExternalId: 'a-1',
-      resourceTypeSlug: 'app',
+      if (!pattern.test(stdout)) return;
+      clearTimeout(timer);
+      resolve(stdout);
     });
-    expect(result.authorized).toBe(true);
+  });
+}
 
-    child.kill('SIGTERM');
+describe('fga-guard-testkit CLI', () => {
+  it('serves a seed file, prints what an app needs to reach it, and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, nodeArgs(['--port', '0', '--seed', writeSeed(demoSeed)]), { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const stdout = await stdoutUntil(child, /^new WorkOS\(.*\)$/m);
+      const env = Object.fromEntries([...stdout.matchAll(/^(WORKOS_\w+)=(.*)$/gm)].map((match) => [match[1] ?? '', match[2] ?? '']));
+      const port = /^WORKOS_API_PORT=(\d+)$/m.exec(stdout)?.[1];
+      expect(env).toEqual({
+        WORKOS_API_KEY: 'sk_test_testkit',
+        WORKOS_CLIENT_ID: 'client_testkit',
+        WORKOS_API_HOSTNAME: '127.0.0.1',
+        WORKOS_API_PORT: port,
+        WORKOS_API_HTTPS: 'false',
+      });
+      expect(stdout).toMatch(/issuer: +http:\/\/127\.0\.0\.1:\d+\/user_management\/client_testkit/);
+
+      const line = /^new WorkOS\(.*\)$/m.exec(stdout)?.[0] ?? '';
+      const workos = clientFromPrintedLine(line, env);
+      expect(workos.userManagement.getJwksUrl(workos.clientId ?? '')).toBe(`http://127.0.0.1:${port}/sso/jwks/client_testkit`);
+      const check = (organizationMembershipId: string) =>
+        workos.authorization.check({ organizationMembershipId, permissionSlug: 'app:deploy', resourceExternalId: 'a-1', resourceTypeSlug: 'app' });
+      // Answered from the seed: alice holds the permission, bob does not.
+      expect(await check('om_alice')).toMatchObject({ authorized: true });
+      expect(await check('om_bob')).toMatchObject({ authorized: false });
+    } finally {
+      child.kill('SIGTERM');
+    }
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
   });

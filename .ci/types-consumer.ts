@@ -1,0 +1,46 @@
+// Copied into scratch projects by .ci/types-check.sh: a user's file that imports every subpath of the
+// packed package, so its public types are checked with the user's compiler settings.
+import express from 'express';
+import Koa from 'koa';
+import {
+  createAuthorizer,
+  isFgaGuardError,
+  toErrorResponse,
+  type AuthorizedRequest,
+  type Authorizer,
+  type Decision,
+  type ErrorResponse,
+  type Principal,
+  type ResourceRef,
+} from 'fga-guard';
+import * as expressGuard from 'fga-guard/express';
+import * as koaGuard from 'fga-guard/koa';
+import { createTestKit, demoSeed, SeedError, type TestKit } from 'fga-guard/testing';
+
+export async function consumer(): Promise<void> {
+  const kit: TestKit = await createTestKit({ seed: demoSeed });
+  const authz: Authorizer = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId });
+  const project = (id: string): ResourceRef => ({ type: 'project', externalId: id });
+
+  const app = express();
+  app.get('/me', expressGuard.requireAuth(authz), (req, res) => {
+    const principal: Principal | undefined = req.auth;
+    res.json({ user: principal?.userId });
+  });
+  app.get('/projects/:id', expressGuard.requirePermission(authz, 'project:edit', { resource: (req) => project(String(req.params.id)) }), (req, res) => {
+    const decision: Decision | undefined = req.authDecision;
+    res.json({ source: decision?.source });
+  });
+
+  const koa = new Koa();
+  koa.use(koaGuard.requirePermission(authz, 'project:edit', { resource: (ctx) => project(String(ctx.query.id)), onError: 'throw' }));
+  koa.use((ctx) => {
+    ctx.body = { user: ctx.state.auth?.userId, source: ctx.state.authDecision?.source };
+  });
+
+  const outcome: AuthorizedRequest = await authz.authorizeRequest(`Bearer ${kit.mintToken({ user: 'user_alice', organization: 'org_acme' })}`, 'workspace:view');
+  const error: unknown = new SeedError('example');
+  const response: ErrorResponse | undefined = isFgaGuardError(error) ? toErrorResponse(error) : undefined;
+  console.log(outcome.decision.allowed, response?.status, kit.jwksUrl);
+  await kit.close();
+}
