@@ -336,13 +336,21 @@ const routes = {
     path: '/authorization/resources',
     handle: (c) => {
       const query = Fields.ofQuery(c.query);
+      const parentResourceId = query.optional('parent_resource_id');
+      const parentResourceTypeSlug = query.optional('parent_resource_type_slug');
+      const parentExternalId = query.optional('parent_external_id');
+      if (parentResourceId && (parentResourceTypeSlug || parentExternalId)) {
+        throw invalidParameter('parent_resource_id', 'invalid', 'parent_resource_id excludes parent_resource_type_slug and parent_external_id.');
+      }
+      if (parentResourceTypeSlug && !parentExternalId) query.required('parent_external_id');
+      if (parentExternalId && !parentResourceTypeSlug) query.required('parent_resource_type_slug');
       const resources = c.model.listResources({
         organizationId: query.optional('organization_id'),
         resourceTypeSlug: query.optional('resource_type_slug'),
         externalId: query.optional('resource_external_id'),
-        parentResourceId: query.optional('parent_resource_id'),
-        parentResourceTypeSlug: query.optional('parent_resource_type_slug'),
-        parentExternalId: query.optional('parent_external_id'),
+        parentResourceId,
+        parentResourceTypeSlug,
+        parentExternalId,
       });
       return list(c, resources, serializeResource);
     },
