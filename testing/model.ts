@@ -314,7 +314,7 @@ export class FgaModel {
 
   createPermission(input: { slug: string; name?: string; description?: string | null; resourceTypeSlug?: string | null }): PermissionRecord {
     if (this.state.permissions.has(input.slug)) {
-      throw new ApiError(409, 'entity_already_exists', `Permission ${input.slug} already exists.`);
+      throw new ApiError(409, 'permission_slug_conflict', `Permission ${input.slug} already exists.`);
     }
     const resourceTypeSlug = this.normalizeTypeSlug(input.resourceTypeSlug);
     if (resourceTypeSlug) this.requireResourceType(resourceTypeSlug);
@@ -366,7 +366,9 @@ export class FgaModel {
     const resourceTypeSlug = this.normalizeTypeSlug(input.resourceTypeSlug);
     if (resourceTypeSlug) this.requireResourceType(resourceTypeSlug);
     const key = roleKey(organizationId, input.slug);
-    if (this.state.roles.has(key)) throw new ApiError(409, 'entity_already_exists', `Role ${input.slug} already exists.`);
+    if (this.state.roles.has(key)) {
+      throw new ApiError(409, organizationId ? 'organization_role_slug_conflict' : 'role_slug_conflict', `Role ${input.slug} already exists.`);
+    }
     const permissions = input.permissions ?? [];
     permissions.forEach((slug) => this.getPermission(slug));
     const record: RoleRecord = {
@@ -452,7 +454,7 @@ export class FgaModel {
     const type = this.requireResourceType(input.resourceTypeSlug);
     const ref: ResourceRef = { organizationId: input.organizationId, typeSlug: type.slug, externalId: input.externalId };
     if (this.findResource(ref)) {
-      throw new ApiError(409, 'entity_already_exists', `Resource ${describeRef(ref)} already exists in ${input.organizationId}.`);
+      throw new ApiError(409, 'authorization_resource_external_id_conflict', `Resource ${describeRef(ref)} already exists in ${input.organizationId}.`);
     }
     const parent = input.parent
       ? this.findResource('id' in input.parent ? input.parent : { organizationId: input.organizationId, ...input.parent })

@@ -213,7 +213,7 @@ const routes = {
       const query = Fields.ofQuery(c.query);
       const userId = query.optional('user_id');
       const organizationId = query.optional('organization_id');
-      if (!userId && !organizationId) throw invalidParameter('user_id', 'required', 'user_id or organization_id is required.');
+      if (!userId && !organizationId) throw new ApiError(400, 'missing_user_id_or_organization_id', 'user_id or organization_id is required.');
       const memberships = c.model.listMemberships({ userId, organizationId, statuses: parseStatuses(c.query.get('statuses')) });
       return list(c, memberships, serializeMembershipWithOrganization(c.model));
     },

@@ -43,7 +43,7 @@ beforeAll(async () => {
 afterAll(() => kit.close());
 
 /** Calls the kit, validates the answer against the spec, and returns its body. */
-async function call(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+async function call(method: string, path: string, body?: unknown, expectedStatus?: number): Promise<Record<string, unknown>> {
   const response = await fetch(`${kit.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${kit.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -57,8 +57,12 @@ async function call(method: string, path: string, body?: unknown): Promise<Recor
   if (!operation) throw new Error(`${method} ${pathname} is not in the spec`);
   const errors = spec.validate(operation, response.status, json).filter((error) => !TOLERATED.some((pattern) => pattern.test(error)));
   if (errors.length > 0) throw new Error(`${method} ${path} → ${response.status} ${text}\n${errors.join('\n')}`);
-  if (response.status >= 300) throw new Error(`${method} ${path} → ${response.status} ${text}`);
-  exercised.add(`${operation.method} ${operation.path}`);
+  if (expectedStatus !== undefined) {
+    expect(response.status, `${method} ${path} → ${text}`).toBe(expectedStatus);
+  } else {
+    if (response.status >= 300) throw new Error(`${method} ${path} → ${response.status} ${text}`);
+    exercised.add(`${operation.method} ${operation.path}`);
+  }
   return (json ?? {}) as Record<string, unknown>;
 }
 
@@ -166,6 +170,20 @@ describe('every response validates against the WorkOS spec subset', () => {
     await call('DELETE', '/authorization/organizations/org_acme/resources/project/p-1');
     await call('DELETE', '/authorization/resources/' + id((await call('GET', '/authorization/organizations/org_acme/resources/workspace/ws-1'))));
     await call('DELETE', '/authorization/permissions/doc:read');
+  });
+
+  it('error answers', async () => {
+    await call('GET', '/authorization/resources/authz_resource_missing', undefined, 404);
+    await call('GET', '/authorization/groups/group_missing/role_assignments', undefined, 404);
+    await call('POST', '/authorization/organization_memberships/om_alice/check', { resource_id: 'authz_resource_missing' }, 422);
+    await call('POST', '/authorization/permissions', { slug: 'org:view' }, 409);
+    await call('GET', '/user_management/organization_memberships/om_missing', undefined, 404);
+    await call('GET', '/user_management/organization_memberships', undefined, 400);
+    await call('POST', '/authorization/roles', { slug: 'member', name: 'Member' }, 409);
+    await call('POST', '/authorization/organizations/org_acme/roles', { slug: 'org-x', name: 'X' });
+    await call('POST', '/authorization/organizations/org_acme/roles', { slug: 'org-x', name: 'X' }, 409);
+    await call('POST', '/authorization/resources', { organization_id: 'org_acme', resource_type_slug: 'workspace', external_id: 'ws-e', name: 'E' });
+    await call('POST', '/authorization/resources', { organization_id: 'org_acme', resource_type_slug: 'workspace', external_id: 'ws-e', name: 'E' }, 409);
   });
 
   it('exercised every operation of the spec subset', () => {
