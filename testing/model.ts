@@ -72,6 +72,22 @@ export interface AssignmentRecord extends Timestamps {
   resourceId: string;
 }
 
+export interface GroupRecord extends Timestamps {
+  id: string;
+  organizationId: string;
+  name: string;
+  /** Organization membership ids: each member inherits the group's role assignments. */
+  memberIds: string[];
+}
+
+export interface GroupAssignmentRecord extends Timestamps {
+  id: string;
+  groupId: string;
+  roleSlug: string;
+  /** null = the organization itself (an organization-level role). */
+  resourceId: string | null;
+}
+
 /** A resource named by id, or by external id + type inside an organization. */
 export type ResourceRef = { id: string } | { organizationId: string; typeSlug: string; externalId: string };
 /** A resource named for a membership: by id, or by external id + type inside the membership's organization. */
@@ -103,6 +119,7 @@ export interface ResourceFilter {
   parentResourceId?: string;
   parentResourceTypeSlug?: string;
   parentExternalId?: string;
+  externalId?: string;
 }
 
 export interface AssignmentFilter {
@@ -126,6 +143,8 @@ interface ModelState {
   /** Resource id by {@link externalKey}: checks by external id are the common case. */
   resourceIdsByExternalKey: Map<string, string>;
   assignments: Map<string, AssignmentRecord>;
+  groups: Map<string, GroupRecord>;
+  groupAssignments: Map<string, GroupAssignmentRecord>;
   /** Creation position of every id ever issued (list order and cursors). */
   sequence: Map<string, number>;
   nextSequence: number;
@@ -142,6 +161,8 @@ function emptyState(): ModelState {
     resources: new Map(),
     resourceIdsByExternalKey: new Map(),
     assignments: new Map(),
+    groups: new Map(),
+    groupAssignments: new Map(),
     sequence: new Map(),
     nextSequence: 0,
   };
@@ -232,7 +253,7 @@ export class FgaModel {
     return this.insert(this.state.users, record, 'User');
   }
 
-  private getUser(id: string): UserRecord {
+  getUser(id: string): UserRecord {
     const record = this.state.users.get(id);
     if (!record) throw notFound(`User ${id}`);
     return record;
@@ -293,7 +314,7 @@ export class FgaModel {
 
   createPermission(input: { slug: string; name?: string; description?: string | null; resourceTypeSlug?: string | null }): PermissionRecord {
     if (this.state.permissions.has(input.slug)) {
-      throw new ApiError(409, 'entity_already_exists', `Permission ${input.slug} already exists.`);
+      throw new ApiError(409, 'permission_slug_conflict', `Permission ${input.slug} already exists.`);
     }
     const resourceTypeSlug = this.normalizeTypeSlug(input.resourceTypeSlug);
     if (resourceTypeSlug) this.requireResourceType(resourceTypeSlug);
@@ -345,7 +366,9 @@ export class FgaModel {
     const resourceTypeSlug = this.normalizeTypeSlug(input.resourceTypeSlug);
     if (resourceTypeSlug) this.requireResourceType(resourceTypeSlug);
     const key = roleKey(organizationId, input.slug);
-    if (this.state.roles.has(key)) throw new ApiError(409, 'entity_already_exists', `Role ${input.slug} already exists.`);
+    if (this.state.roles.has(key)) {
+      throw new ApiError(409, organizationId ? 'organization_role_slug_conflict' : 'role_slug_conflict', `Role ${input.slug} already exists.`);
+    }
     const permissions = input.permissions ?? [];
     permissions.forEach((slug) => this.getPermission(slug));
     const record: RoleRecord = {
@@ -431,7 +454,7 @@ export class FgaModel {
     const type = this.requireResourceType(input.resourceTypeSlug);
     const ref: ResourceRef = { organizationId: input.organizationId, typeSlug: type.slug, externalId: input.externalId };
     if (this.findResource(ref)) {
-      throw new ApiError(409, 'entity_already_exists', `Resource ${describeRef(ref)} already exists in ${input.organizationId}.`);
+      throw new ApiError(409, 'authorization_resource_external_id_conflict', `Resource ${describeRef(ref)} already exists in ${input.organizationId}.`);
     }
     const parent = input.parent
       ? this.findResource('id' in input.parent ? input.parent : { organizationId: input.organizationId, ...input.parent })
@@ -488,7 +511,8 @@ export class FgaModel {
     const doomed = this.subtree(record);
     const doomedIds = new Set(doomed.map((r) => r.id));
     const doomedAssignments = [...this.state.assignments.values()].filter((a) => doomedIds.has(a.resourceId));
-    if (!cascade && (doomed.length > 1 || doomedAssignments.length > 0)) {
+    const doomedGroupAssignments = [...this.state.groupAssignments.values()].filter((a) => a.resourceId !== null && doomedIds.has(a.resourceId));
+    if (!cascade && (doomed.length > 1 || doomedAssignments.length > 0 || doomedGroupAssignments.length > 0)) {
       throw new ApiError(
         409,
         'resource_has_dependents',
@@ -496,6 +520,7 @@ export class FgaModel {
       );
     }
     doomedAssignments.forEach((a) => this.state.assignments.delete(a.id));
+    doomedGroupAssignments.forEach((a) => this.state.groupAssignments.delete(a.id));
     for (const resource of doomed) {
       this.state.resources.delete(resource.id);
       this.state.resourceIdsByExternalKey.delete(externalKey(resource.organizationId, resource.resourceTypeSlug, resource.externalId));
@@ -519,6 +544,7 @@ export class FgaModel {
       (r) =>
         (!filter.organizationId || r.organizationId === filter.organizationId) &&
         (!filter.resourceTypeSlug || r.resourceTypeSlug === filter.resourceTypeSlug) &&
+        (!filter.externalId || r.externalId === filter.externalId) &&
         (!filter.parentResourceId || r.parentResourceId === filter.parentResourceId) &&
         (!byParentExternalId || (r.parentResourceId !== null && byParentExternalId.has(r.parentResourceId))),
     );
@@ -613,11 +639,104 @@ export class FgaModel {
     });
   }
 
+  // ---- groups -----------------------------------------------------------------------------------
+
+  addGroup(input: { id?: string; organizationId: string; name: string; memberIds?: readonly string[] }): GroupRecord {
+    this.getOrganization(input.organizationId);
+    const memberIds = [...new Set(input.memberIds ?? [])];
+    for (const id of memberIds) {
+      if (this.getMembership(id).organizationId !== input.organizationId) {
+        throw unprocessable('invalid_group_member', `Membership ${id} belongs to another organization than the group.`);
+      }
+    }
+    const record: GroupRecord = { id: input.id ?? generateId('group'), organizationId: input.organizationId, name: input.name, memberIds, ...timestamps() };
+    return this.insert(this.state.groups, record, 'Group');
+  }
+
+  getGroup(id: string): GroupRecord {
+    const record = this.state.groups.get(id);
+    if (!record) throw notFound(`Group ${id}`);
+    return record;
+  }
+
+  private groupAssignmentsOf(membership: MembershipRecord): GroupAssignmentRecord[] {
+    const groupIds = new Set([...this.state.groups.values()].filter((g) => g.memberIds.includes(membership.id)).map((g) => g.id));
+    return [...this.state.groupAssignments.values()].filter((a) => groupIds.has(a.groupId));
+  }
+
+  /** The resource a group assignment targets: null (no reference) = the organization itself. */
+  private groupTarget(group: GroupRecord, ref: MembershipResourceRef | undefined): ResourceRecord | null {
+    if (!ref) return null;
+    const resource = this.getResource('id' in ref ? ref : { organizationId: group.organizationId, ...ref });
+    if (resource.organizationId !== group.organizationId) {
+      throw unprocessable('invalid_resource', `Resource ${resource.id} belongs to another organization than group ${group.id}.`);
+    }
+    return resource;
+  }
+
+  private groupAssignmentMatching(group: GroupRecord, roleSlug: string, ref: MembershipResourceRef | undefined): GroupAssignmentRecord | undefined {
+    const resourceId = this.groupTarget(group, ref)?.id ?? null;
+    return [...this.state.groupAssignments.values()].find((a) => a.groupId === group.id && a.roleSlug === roleSlug && a.resourceId === resourceId);
+  }
+
+  /** Refuses (409) an assignment the group already has. */
+  assignGroupRole(groupId: string, roleSlug: string, ref: MembershipResourceRef | undefined): GroupAssignmentRecord {
+    const group = this.getGroup(groupId);
+    const resource = this.groupTarget(group, ref);
+    const role = this.resolveRole(group.organizationId, roleSlug);
+    if (!role) throw notFound(`Role ${roleSlug}`);
+    if (role.resourceTypeSlug !== (resource?.resourceTypeSlug ?? null)) {
+      throw unprocessable(
+        'invalid_role_for_resource_type',
+        `Role ${role.slug} is scoped to ${role.resourceTypeSlug ?? ORGANIZATION_LEVEL_TYPE} and cannot be assigned on ${resource ? `a ${resource.resourceTypeSlug}` : 'the organization'}.`,
+      );
+    }
+    if (this.groupAssignmentMatching(group, role.slug, ref)) {
+      throw new ApiError(409, 'duplicate_group_role_assignment', `Group ${group.id} already has role ${role.slug} there.`);
+    }
+    const record: GroupAssignmentRecord = { id: generateId('gra'), groupId: group.id, roleSlug: role.slug, resourceId: resource?.id ?? null, ...timestamps() };
+    return this.insert(this.state.groupAssignments, record, 'Group role assignment');
+  }
+
+  /** Replaces all the group's assignments; all or nothing. */
+  replaceGroupRoles(groupId: string, entries: ReadonlyArray<{ roleSlug: string; ref: MembershipResourceRef | undefined }>): GroupAssignmentRecord[] {
+    this.getGroup(groupId);
+    const draft = this.clone();
+    for (const a of draft.state.groupAssignments.values()) if (a.groupId === groupId) draft.state.groupAssignments.delete(a.id);
+    entries.forEach((entry) => draft.assignGroupRole(groupId, entry.roleSlug, entry.ref));
+    this.adopt(draft);
+    return this.listGroupAssignments(groupId);
+  }
+
+  /** Removes the group's assignments of the role on the target; 404 when there is none. */
+  removeGroupRoles(groupId: string, roleSlug: string, ref: MembershipResourceRef | undefined): void {
+    const group = this.getGroup(groupId);
+    const assignment = this.groupAssignmentMatching(group, roleSlug, ref);
+    if (!assignment) throw notFound(`Group role assignment of ${roleSlug}`);
+    this.state.groupAssignments.delete(assignment.id);
+  }
+
+  getGroupAssignment(groupId: string, assignmentId: string): GroupAssignmentRecord {
+    this.getGroup(groupId);
+    const assignment = this.state.groupAssignments.get(assignmentId);
+    if (!assignment || assignment.groupId !== groupId) throw notFound(`Group role assignment ${assignmentId}`);
+    return assignment;
+  }
+
+  removeGroupAssignment(groupId: string, assignmentId: string): void {
+    this.state.groupAssignments.delete(this.getGroupAssignment(groupId, assignmentId).id);
+  }
+
+  listGroupAssignments(groupId: string): GroupAssignmentRecord[] {
+    this.getGroup(groupId);
+    return [...this.state.groupAssignments.values()].filter((a) => a.groupId === groupId);
+  }
+
   // ---- decisions --------------------------------------------------------------------------------
 
   /**
    * Every permission the membership holds on the resource: its organization-level role, plus roles assigned
-   * on the resource or any ancestor. Nothing for an inactive membership or a resource of another organization.
+   * (to it or to a group it belongs to) on the resource, any ancestor, or the organization. Nothing for an inactive membership or a resource of another organization.
    */
   private grantedPermissions(membership: MembershipRecord, resource: ResourceRecord): Set<string> {
     const granted = new Set<string>();
@@ -627,6 +746,9 @@ export class FgaModel {
       membership.roleSlug,
       ...[...this.state.assignments.values()]
         .filter((a) => a.membershipId === membership.id && lineageIds.has(a.resourceId))
+        .map((a) => a.roleSlug),
+      ...this.groupAssignmentsOf(membership)
+        .filter((a) => a.resourceId === null || lineageIds.has(a.resourceId))
         .map((a) => a.roleSlug),
     ];
     for (const slug of roleSlugs) {
@@ -646,14 +768,10 @@ export class FgaModel {
     return this.listPermissions().filter((p) => granted.has(p.slug));
   }
 
-  /** Resources of the membership's organization (children of `parent` when given) on which it holds the permission. */
-  resourcesForMembership(
-    membershipId: string,
-    permissionSlug: string,
-    parent?: MembershipResourceRef,
-  ): ResourceRecord[] {
+  /** The children of `parent` on which the membership holds the permission (by any route `check` follows). */
+  resourcesForMembership(membershipId: string, permissionSlug: string, parent: MembershipResourceRef): ResourceRecord[] {
     const membership = this.getMembership(membershipId);
-    const parentId = parent ? this.membershipResource(membership, parent).id : undefined;
+    const parentId = this.membershipResource(membership, parent).id;
     return this.listResources({ organizationId: membership.organizationId, parentResourceId: parentId }).filter((resource) =>
       this.grantedPermissions(membership, resource).has(permissionSlug),
     );
@@ -661,20 +779,17 @@ export class FgaModel {
 
   /**
    * Memberships holding the permission on the resource: `direct` = through a role assigned on this very
-   * resource; `indirect` = by any route (ancestors, organization-level role).
+   * resource (its own or its groups'); `indirect` = by any route (ancestors, organization-level role).
    */
   membershipsForResource(ref: ResourceRef, permissionSlug: string, assignment: 'direct' | 'indirect'): MembershipRecord[] {
     const resource = this.getResource(ref);
     return [...this.state.memberships.values()].filter((membership) => {
       if (assignment === 'indirect') return this.grantedPermissions(membership, resource).has(permissionSlug);
+      const grants = (roleSlug: string) => this.resolveRole(membership.organizationId, roleSlug)?.permissions.includes(permissionSlug);
       return (
         membership.status === 'active' &&
-        [...this.state.assignments.values()].some(
-          (a) =>
-            a.membershipId === membership.id &&
-            a.resourceId === resource.id &&
-            this.resolveRole(membership.organizationId, a.roleSlug)?.permissions.includes(permissionSlug),
-        )
+        ([...this.state.assignments.values()].some((a) => a.membershipId === membership.id && a.resourceId === resource.id && grants(a.roleSlug)) ||
+          this.groupAssignmentsOf(membership).some((a) => a.resourceId === resource.id && grants(a.roleSlug)))
       );
     });
   }

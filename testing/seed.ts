@@ -25,6 +25,10 @@ export interface TestKitSeed {
     parent?: SeedResourceRef;
   }>;
   assignments?: Array<{ membership: string; role: string; resource: SeedResourceRef }>;
+  /** `members`: membership ids of the group's organization; they inherit the group's role assignments. */
+  groups?: Array<{ id?: string; organization: string; name: string; members?: string[] }>;
+  /** Without `resource`: the role is assigned on the organization itself (an organization-level role). */
+  groupAssignments?: Array<{ group: string; role: string; resource?: SeedResourceRef }>;
 }
 
 export class SeedError extends Error {
@@ -143,6 +147,21 @@ export function applySeed(model: FgaModel, seed: TestKitSeed): void {
   });
   eachEntry(source, 'assignments', (entry) => {
     draft.assignRole(readString(entry, 'membership'), readString(entry, 'role'), readResourceRef(entry, 'resource'));
+  });
+  eachEntry(source, 'groups', (entry) => {
+    draft.addGroup({
+      id: readOptionalString(entry, 'id'),
+      organizationId: readString(entry, 'organization'),
+      name: readString(entry, 'name'),
+      memberIds: readStrings(entry, 'members'),
+    });
+  });
+  eachEntry(source, 'groupAssignments', (entry) => {
+    draft.assignGroupRole(
+      readString(entry, 'group'),
+      readString(entry, 'role'),
+      entry.resource === undefined ? undefined : readResourceRef(entry, 'resource'),
+    );
   });
 
   model.adopt(draft);

@@ -6,6 +6,7 @@ import type { SigningKeys } from './keys.js';
 import {
   MEMBERSHIP_STATUSES,
   type FgaModel,
+  type GroupAssignmentRecord,
   type MembershipResourceRef,
   type MembershipStatus,
   type ResourceRef,
@@ -16,6 +17,7 @@ import {
   paginate,
   serializeAssignment,
   serializeAuthorizationMembership,
+  serializeGroupAssignment,
   serializeMembership,
   serializePermission,
   serializeResource,
@@ -50,6 +52,15 @@ class Fields {
   /** Explicit null is kept (it clears the field); undefined means "leave as is". */
   nullable(name: string): string | null | undefined {
     return this.get(name) === null ? null : this.optional(name);
+  }
+
+  /** An array of objects, each read with its own Fields. */
+  objects(name: string): Fields[] {
+    const value = this.get(name);
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'object' && item !== null)) {
+      throw invalidParameter(name, 'invalid', `${name} must be an array of objects.`);
+    }
+    return value.map((item) => Fields.ofBody(item));
   }
 
   strings(name: string): string[] {
@@ -123,7 +134,7 @@ const byExternalId = (context: RouteContext): ResourceRef => ({
 
 function serializeMembershipWithOrganization(model: FgaModel) {
   return (membership: Parameters<typeof serializeMembership>[0]) =>
-    serializeMembership(membership, model.getOrganization(membership.organizationId).name);
+    serializeMembership(membership, model.getOrganization(membership.organizationId).name, model.getUser(membership.userId));
 }
 
 function parseStatuses(value: string | null): MembershipStatus[] {
@@ -140,21 +151,32 @@ function assignmentFilter(value: string | null): 'direct' | 'indirect' {
   throw invalidParameter('assignment', 'invalid', 'assignment must be direct or indirect.');
 }
 
+/** An organization role's slug made from its name, as WorkOS does when the slug is omitted: `org-<name>-<suffix>`. */
+function organizationRoleSlug(name: string): string {
+  const base = name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
+  return `org-${base ? `${base}-` : ''}${randomUUID().slice(0, 8)}`;
+}
+
 /** Role endpoints, shared by environment roles (scope null) and organization roles (scope = the path's organization). */
 function roleHandlers(scopeOf: (context: RouteContext) => string | null) {
   return {
-    create: (c: RouteContext) =>
-      created(
+    create: (c: RouteContext) => {
+      const scope = scopeOf(c);
+      // The spec requires both for environment roles; an organization role needs only a name.
+      const name = scope === null ? c.body.optional('name') : c.body.required('name');
+      const slug = scope === null ? c.body.required('slug') : (c.body.optional('slug') ?? organizationRoleSlug(name ?? ''));
+      return created(
         serializeRole(
           c.model.createRole({
-            slug: c.body.required('slug'),
-            name: c.body.optional('name'),
+            slug,
+            name,
             description: c.body.nullable('description'),
             resourceTypeSlug: c.body.optional('resource_type_slug'),
-            organizationId: scopeOf(c),
+            organizationId: scope,
           }),
         ),
-      ),
+      );
+    },
     list: (c: RouteContext) => {
       const scope = scopeOf(c);
       const roles = scope === null ? c.model.listEnvironmentRoles() : c.model.listOrganizationRoles(scope);
@@ -191,7 +213,7 @@ const routes = {
       const query = Fields.ofQuery(c.query);
       const userId = query.optional('user_id');
       const organizationId = query.optional('organization_id');
-      if (!userId && !organizationId) throw invalidParameter('user_id', 'required', 'user_id or organization_id is required.');
+      if (!userId && !organizationId) throw new ApiError(400, 'missing_user_id_or_organization_id', 'user_id or organization_id is required.');
       const memberships = c.model.listMemberships({ userId, organizationId, statuses: parseStatuses(c.query.get('statuses')) });
       return list(c, memberships, serializeMembershipWithOrganization(c.model));
     },
@@ -245,8 +267,7 @@ const routes = {
     method: 'DELETE',
     path: '/authorization/organizations/:organizationId/roles/:slug/permissions/:permissionSlug',
     handle: (c) => {
-      c.model.removeRolePermission(c.param('organizationId'), c.param('slug'), c.param('permissionSlug'));
-      return noContent();
+      return ok(serializeRole(c.model.removeRolePermission(c.param('organizationId'), c.param('slug'), c.param('permissionSlug'))));
     },
   },
 
@@ -315,12 +336,21 @@ const routes = {
     path: '/authorization/resources',
     handle: (c) => {
       const query = Fields.ofQuery(c.query);
+      const parentResourceId = query.optional('parent_resource_id');
+      const parentResourceTypeSlug = query.optional('parent_resource_type_slug');
+      const parentExternalId = query.optional('parent_external_id');
+      if (parentResourceId && (parentResourceTypeSlug || parentExternalId)) {
+        throw invalidParameter('parent_resource_id', 'invalid', 'parent_resource_id excludes parent_resource_type_slug and parent_external_id.');
+      }
+      if (parentResourceTypeSlug && !parentExternalId) query.required('parent_external_id');
+      if (parentExternalId && !parentResourceTypeSlug) query.required('parent_resource_type_slug');
       const resources = c.model.listResources({
         organizationId: query.optional('organization_id'),
         resourceTypeSlug: query.optional('resource_type_slug'),
-        parentResourceId: query.optional('parent_resource_id'),
-        parentResourceTypeSlug: query.optional('parent_resource_type_slug'),
-        parentExternalId: query.optional('parent_external_id'),
+        externalId: query.optional('resource_external_id'),
+        parentResourceId,
+        parentResourceTypeSlug,
+        parentExternalId,
       });
       return list(c, resources, serializeResource);
     },
@@ -430,13 +460,19 @@ const routes = {
     path: '/authorization/organization_memberships/:membershipId/resources',
     handle: (c) => {
       const query = Fields.ofQuery(c.query);
-      const resources = c.model.resourcesForMembership(c.param('membershipId'), query.required('permission_slug'), query.resourceRef('parent_'));
+      const resources = c.model.resourcesForMembership(c.param('membershipId'), query.required('permission_slug'), query.requiredResourceRef('parent_'));
       return list(c, resources, serializeResource);
     },
   },
   listEffectivePermissions: {
     method: 'GET',
     path: '/authorization/resources/:resourceId/organization_memberships/:membershipId/permissions',
+    handle: (c) => list(c, c.model.effectivePermissions(c.param('membershipId'), { id: c.param('resourceId') }), serializePermission),
+  },
+  /** The spec's path for the same listing (the SDK calls the one above). */
+  listEffectivePermissionsForMembership: {
+    method: 'GET',
+    path: '/authorization/organization_memberships/:membershipId/resources/:resourceId/permissions',
     handle: (c) => list(c, c.model.effectivePermissions(c.param('membershipId'), { id: c.param('resourceId') }), serializePermission),
   },
   listEffectivePermissionsByExternalId: {
@@ -459,7 +495,59 @@ const routes = {
     path: '/authorization/organizations/:organizationId/resources/:resourceTypeSlug/:externalId/organization_memberships',
     handle: (c) => listMembershipsForResource(c, byExternalId(c)),
   },
+
+  // ---- group role assignments (a group's roles flow to its members) ----
+  listGroupRoleAssignments: {
+    method: 'GET',
+    path: '/authorization/groups/:groupId/role_assignments',
+    handle: (c) => list(c, c.model.listGroupAssignments(c.param('groupId')), groupAssignmentSerializer(c)),
+  },
+  assignGroupRole: {
+    method: 'POST',
+    path: '/authorization/groups/:groupId/role_assignments',
+    handle: (c) => created(groupAssignmentSerializer(c)(c.model.assignGroupRole(c.param('groupId'), c.body.required('role_slug'), c.body.resourceRef('')))),
+  },
+  replaceGroupRoleAssignments: {
+    method: 'PUT',
+    path: '/authorization/groups/:groupId/role_assignments',
+    handle: (c) => {
+      const entries = c.body.objects('role_assignments').map((entry) => ({ roleSlug: entry.required('role_slug'), ref: entry.resourceRef('') }));
+      const assignments = c.model.replaceGroupRoles(c.param('groupId'), entries);
+      return ok({ object: 'list', data: assignments.map(groupAssignmentSerializer(c)), list_metadata: { before: null, after: null } });
+    },
+  },
+  removeGroupRoleAssignments: {
+    method: 'DELETE',
+    path: '/authorization/groups/:groupId/role_assignments',
+    handle: (c) => {
+      c.model.removeGroupRoles(c.param('groupId'), c.body.required('role_slug'), c.body.resourceRef(''));
+      return noContent();
+    },
+  },
+  getGroupRoleAssignment: {
+    method: 'GET',
+    path: '/authorization/groups/:groupId/role_assignments/:assignmentId',
+    handle: (c) => ok(groupAssignmentSerializer(c)(c.model.getGroupAssignment(c.param('groupId'), c.param('assignmentId')))),
+  },
+  removeGroupRoleAssignment: {
+    method: 'DELETE',
+    path: '/authorization/groups/:groupId/role_assignments/:assignmentId',
+    handle: (c) => {
+      c.model.removeGroupAssignment(c.param('groupId'), c.param('assignmentId'));
+      return noContent();
+    },
+  },
 } satisfies Record<string, Route>;
+
+function groupAssignmentSerializer(context: RouteContext) {
+  const group = context.model.getGroup(context.param('groupId'));
+  return (assignment: GroupAssignmentRecord) =>
+    serializeGroupAssignment(
+      assignment,
+      assignment.resourceId === null ? null : context.model.getResource({ id: assignment.resourceId }),
+      group.organizationId,
+    );
+}
 
 function listAssignments(context: RouteContext, assignments: ReturnType<FgaModel['listAssignments']>): Reply {
   const entries = assignments.map((entry) => ({ id: entry.assignment.id, ...entry }));
@@ -469,7 +557,7 @@ function listAssignments(context: RouteContext, assignments: ReturnType<FgaModel
 function listMembershipsForResource(context: RouteContext, ref: ResourceRef): Reply {
   const query = Fields.ofQuery(context.query);
   const memberships = context.model.membershipsForResource(ref, query.required('permission_slug'), assignmentFilter(context.query.get('assignment')));
-  return list(context, memberships, serializeAuthorizationMembership);
+  return list(context, memberships, (membership) => serializeAuthorizationMembership(membership, context.model.getUser(membership.userId)));
 }
 
 export type EndpointName = keyof typeof routes;

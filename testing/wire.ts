@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type {
   AssignmentRecord,
+  GroupAssignmentRecord,
   MembershipRecord,
   PermissionRecord,
   ResourceRecord,
   RoleRecord,
+  UserRecord,
 } from './model.js';
 
 /** An API error as WorkOS sends it: `{ code, message }` (+ `errors` for field validation). */
@@ -97,7 +99,7 @@ export function serializePermission(permission: PermissionRecord) {
 }
 
 /** The membership as the authorization discovery endpoints return it (no role, no organization name). */
-export function serializeAuthorizationMembership(membership: MembershipRecord) {
+export function serializeAuthorizationMembership(membership: MembershipRecord, user: UserRecord) {
   return {
     object: 'organization_membership',
     id: membership.id,
@@ -108,13 +110,31 @@ export function serializeAuthorizationMembership(membership: MembershipRecord) {
     custom_attributes: {},
     created_at: membership.createdAt,
     updated_at: membership.updatedAt,
+    user: serializeUser(user),
   };
 }
 
-/** The membership as `/user_management/organization_memberships` returns it. */
-export function serializeMembership(membership: MembershipRecord, organizationName: string) {
+export function serializeUser(user: UserRecord) {
   return {
-    ...serializeAuthorizationMembership(membership),
+    object: 'user',
+    id: user.id,
+    email: user.email,
+    first_name: user.firstName,
+    last_name: user.lastName,
+    profile_picture_url: null,
+    email_verified: true,
+    external_id: null,
+    metadata: {},
+    last_sign_in_at: null,
+    created_at: user.createdAt,
+    updated_at: user.updatedAt,
+  };
+}
+
+/** The membership as `/user_management/organization_memberships` returns it (SDK 12 reads `user`). */
+export function serializeMembership(membership: MembershipRecord, organizationName: string, user: UserRecord) {
+  return {
+    ...serializeAuthorizationMembership(membership, user),
     organization_name: organizationName,
     role: { slug: membership.roleSlug },
     roles: [{ slug: membership.roleSlug }],
@@ -133,6 +153,21 @@ export function serializeAssignment(assignment: AssignmentRecord, resource: Reso
       resource_type_slug: resource.resourceTypeSlug,
     },
     source: { type: 'direct', group_role_assignment_id: null },
+    created_at: assignment.createdAt,
+    updated_at: assignment.updatedAt,
+  };
+}
+
+/** `resource` null = the organization itself; its wire form (the organization as a resource) is the kit's guess. */
+export function serializeGroupAssignment(assignment: GroupAssignmentRecord, resource: ResourceRecord | null, organizationId: string) {
+  return {
+    object: 'group_role_assignment',
+    id: assignment.id,
+    group_id: assignment.groupId,
+    role: { slug: assignment.roleSlug },
+    resource: resource
+      ? { id: resource.id, external_id: resource.externalId, resource_type_slug: resource.resourceTypeSlug }
+      : { id: organizationId, external_id: organizationId, resource_type_slug: ORGANIZATION_LEVEL_TYPE },
     created_at: assignment.createdAt,
     updated_at: assignment.updatedAt,
   };

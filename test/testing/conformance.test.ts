@@ -317,3 +317,210 @@ describe('organization memberships and pagination', () => {
     expect((await everything.autoPagination()).map((r) => r.externalId)).toEqual(['a-1', 'p-1', 'ws-1']);
   });
 });
+
+/** A raw call, for the operations the SDK has no method for (or validates away). */
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${kit.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${kit.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+describe('groups', () => {
+  beforeAll(() => {
+    kit.seed({
+      roles: [{ slug: 'auditor', permissions: ['audit:read'] }],
+      users: [{ id: 'user_dave', email: 'dave@acme.test' }],
+      memberships: [{ id: 'om_dave', user: 'user_dave', organization: 'org_acme', role: 'member' }],
+      groups: [{ id: 'group_ops', organization: 'org_acme', name: 'Ops', members: ['om_dave'] }],
+    });
+  });
+
+  it("gives a group's resource role to its members in check and the listings, until removed", async () => {
+    expect(await checkOnApp('om_dave')).toEqual({ authorized: false });
+    const assigned = await api('POST', '/authorization/groups/group_ops/role_assignments', { role_slug: 'workspace-admin', resource_id: workspaceId });
+    expect(assigned.status).toBe(201);
+    expect(assigned.body).toMatchObject({ object: 'group_role_assignment', group_id: 'group_ops', resource: { id: workspaceId } });
+
+    expect(await checkOnApp('om_dave')).toEqual({ authorized: true });
+    const permissions = await workos.authorization.listEffectivePermissions({ organizationMembershipId: 'om_dave', resourceId: appId });
+    expect(permissions.data.map((p) => p.slug).sort()).toEqual(['app:deploy', 'org:view', 'project:edit', 'workspace:edit']);
+    const projects = await workos.authorization.listResourcesForMembership({
+      organizationMembershipId: 'om_dave',
+      permissionSlug: 'project:edit',
+      parentResourceId: workspaceId,
+    });
+    expect(projects.data.map((r) => r.externalId)).toEqual(['p-1']);
+    const direct = await workos.authorization.listMembershipsForResource({ resourceId: workspaceId, permissionSlug: 'workspace:edit', order: 'asc' });
+    expect(direct.data.map((m) => m.id)).toEqual(['om_alice', 'om_dave']);
+
+    const duplicate = await api('POST', '/authorization/groups/group_ops/role_assignments', { role_slug: 'workspace-admin', resource_id: workspaceId });
+    expect(duplicate).toMatchObject({ status: 409, body: { code: 'duplicate_group_role_assignment' } });
+    const removed = await api('DELETE', '/authorization/groups/group_ops/role_assignments', { role_slug: 'workspace-admin', resource_id: workspaceId });
+    expect(removed.status).toBe(204);
+    expect(await checkOnApp('om_dave')).toEqual({ authorized: false });
+    expect((await api('DELETE', '/authorization/groups/group_ops/role_assignments', { role_slug: 'workspace-admin', resource_id: workspaceId })).status).toBe(404);
+  });
+
+  it('counts an organization-level group role on every resource; replaces, gets and deletes by id', async () => {
+    const replaced = await api('PUT', '/authorization/groups/group_ops/role_assignments', { role_assignments: [{ role_slug: 'auditor' }] });
+    expect(replaced.status).toBe(200);
+    const [assignment] = replaced.body.data as Array<{ id: string }>;
+    expect(await checkOnApp('om_dave', 'audit:read')).toEqual({ authorized: true });
+    expect(await checkOnApp('om_bob', 'audit:read')).toEqual({ authorized: false });
+    const holders = await workos.authorization.listMembershipsForResource({ resourceId: appId, permissionSlug: 'audit:read', assignment: 'indirect' });
+    expect(holders.data.map((m) => m.id)).toEqual(['om_dave']);
+
+    expect((await api('GET', `/authorization/groups/group_ops/role_assignments/${assignment?.id}`)).body).toMatchObject({ role: { slug: 'auditor' } });
+    expect((await api('DELETE', `/authorization/groups/group_ops/role_assignments/${assignment?.id}`)).status).toBe(204);
+    expect(await checkOnApp('om_dave', 'audit:read')).toEqual({ authorized: false });
+    expect((await api('GET', '/authorization/groups/group_ops/role_assignments')).body.data).toEqual([]);
+  });
+
+  it('refuses a role of another resource type, and an unknown group', async () => {
+    expect((await api('POST', '/authorization/groups/group_ops/role_assignments', { role_slug: 'project-viewer', resource_id: workspaceId })).status).toBe(422);
+    expect((await api('POST', '/authorization/groups/group_ops/role_assignments', { role_slug: 'workspace-admin' })).status).toBe(422);
+    expect((await api('GET', '/authorization/groups/group_nope/role_assignments')).status).toBe(404);
+  });
+
+  it('takes groups and their assignments from a seed', async () => {
+    kit.seed({
+      memberships: [{ id: 'om_dave_globex', user: 'user_dave', organization: 'org_globex', role: 'member' }],
+      groups: [{ id: 'group_globex', organization: 'org_globex', name: 'Globex staff', members: ['om_dave_globex'] }],
+      groupAssignments: [{ group: 'group_globex', role: 'auditor' }],
+    });
+    expect(
+      await workos.authorization.check({ organizationMembershipId: 'om_dave_globex', permissionSlug: 'audit:read', resourceExternalId: 'ws-g', resourceTypeSlug: 'workspace' }).catch((error: unknown) => error),
+    ).toBeInstanceOf(NotFoundException);
+    const globexWorkspace = await workos.authorization.createResource({ organizationId: 'org_globex', resourceTypeSlug: 'workspace', externalId: 'ws-g', name: 'G' });
+    expect(
+      await workos.authorization.check({ organizationMembershipId: 'om_dave_globex', permissionSlug: 'audit:read', resourceId: globexWorkspace.id }),
+    ).toEqual({ authorized: true });
+    expect(() => kit.seed({ groups: [{ organization: 'org_globex', name: 'Mixed', members: ['om_alice'] }] })).toThrow(/seed\.groups\[0\]/);
+  });
+});
+
+describe('discovery semantics and pagination', () => {
+  let moreProjects: string[];
+
+  beforeAll(async () => {
+    moreProjects = [];
+    for (const externalId of ['p-2', 'p-3', 'p-4']) {
+      const project = await workos.authorization.createResource({
+        organizationId: 'org_acme',
+        resourceTypeSlug: 'project',
+        externalId,
+        name: externalId,
+        parentResourceId: workspaceId,
+      });
+      moreProjects.push(project.id);
+    }
+  });
+
+  it('lists only the children of the named parent, not deeper descendants', async () => {
+    const underWorkspace = await workos.authorization.listResourcesForMembership({
+      organizationMembershipId: 'om_alice',
+      permissionSlug: 'app:deploy',
+      parentResourceId: workspaceId,
+    });
+    expect(underWorkspace.data.map((r) => r.externalId).sort()).toEqual(['p-1', 'p-2', 'p-3', 'p-4']);
+    const underProject = await workos.authorization.listResourcesForMembership({
+      organizationMembershipId: 'om_alice',
+      permissionSlug: 'app:deploy',
+      parentResourceExternalId: 'p-1',
+      parentResourceTypeSlug: 'project',
+    });
+    expect(underProject.data.map((r) => r.externalId)).toEqual(['a-1']);
+    const missingParent = await api('GET', '/authorization/organization_memberships/om_alice/resources?permission_slug=app:deploy');
+    expect(missingParent.status).toBe(422);
+  });
+
+  it('counts the organization-level role, and a role on one child only for that child', async () => {
+    const viaOrgRole = await workos.authorization.listResourcesForMembership({
+      organizationMembershipId: 'om_bob',
+      permissionSlug: 'org:view',
+      parentResourceId: workspaceId,
+    });
+    expect(viaOrgRole.data).toHaveLength(4);
+    await workos.authorization.assignRole({ organizationMembershipId: 'om_bob', roleSlug: 'project-viewer', resourceExternalId: 'p-3', resourceTypeSlug: 'project' });
+    const viewable = await workos.authorization.listResourcesForMembership({
+      organizationMembershipId: 'om_bob',
+      permissionSlug: 'project:view',
+      parentResourceId: workspaceId,
+    });
+    expect(viewable.data.map((r) => r.externalId)).toEqual(['p-3']);
+  });
+
+  it('pages listResourcesForMembership with limit, after, before and order', async () => {
+    const page = (options: { after?: string; before?: string; order?: 'asc' | 'desc' }) =>
+      workos.authorization.listResourcesForMembership({
+        organizationMembershipId: 'om_alice',
+        permissionSlug: 'project:edit',
+        parentResourceId: workspaceId,
+        limit: 2,
+        ...options,
+      });
+    const first = await page({ order: 'asc' });
+    expect(first.data.map((r) => r.externalId)).toEqual(['p-1', 'p-2']);
+    expect(first.listMetadata).toEqual({ before: null, after: moreProjects[0] });
+    const second = await page({ order: 'asc', after: first.listMetadata.after ?? undefined });
+    expect(second.data.map((r) => r.externalId)).toEqual(['p-3', 'p-4']);
+    expect(second.listMetadata).toEqual({ before: moreProjects[1], after: null });
+    const back = await page({ order: 'asc', before: second.listMetadata.before ?? undefined });
+    expect(back.data.map((r) => r.externalId)).toEqual(['p-1', 'p-2']);
+    expect((await page({})).data.map((r) => r.externalId)).toEqual(['p-4', 'p-3']);
+  });
+
+  it('pages listMembershipsForResource and listEffectivePermissions', async () => {
+    const first = await workos.authorization.listMembershipsForResource({ resourceId: appId, permissionSlug: 'org:view', assignment: 'indirect', limit: 1, order: 'asc' });
+    expect(first.data.map((m) => m.id)).toEqual(['om_alice']);
+    const second = await workos.authorization.listMembershipsForResource({
+      resourceId: appId,
+      permissionSlug: 'org:view',
+      assignment: 'indirect',
+      limit: 1,
+      order: 'asc',
+      after: first.listMetadata.after ?? undefined,
+    });
+    expect(second.data.map((m) => m.id)).toEqual(['om_bob']);
+    const permissions = await workos.authorization.listEffectivePermissions({ organizationMembershipId: 'om_alice', resourceId: appId, limit: 2, order: 'asc' });
+    expect(permissions.data).toHaveLength(2);
+    expect(permissions.listMetadata.after).not.toBeNull();
+    expect((await workos.authorization.listMembershipsForResource({ resourceId: appId, permissionSlug: 'org:view', assignment: 'both' as never }).catch((e: unknown) => e))).toBeInstanceOf(UnprocessableEntityException);
+  });
+
+  it("serves effective permissions on the spec's path as on the SDK's", async () => {
+    const specPath = await api('GET', `/authorization/organization_memberships/om_alice/resources/${appId}/permissions?order=asc`);
+    const sdkPath = await api('GET', `/authorization/resources/${appId}/organization_memberships/om_alice/permissions?order=asc`);
+    expect(specPath.status).toBe(200);
+    expect(specPath.body).toEqual(sdkPath.body);
+    expect((specPath.body.data as Array<{ slug: string }>).map((p) => p.slug).sort()).toEqual(['app:deploy', 'org:view', 'project:edit', 'workspace:edit']);
+  });
+});
+
+describe('listResources filters', () => {
+  const externalIds = async (query: string) => {
+    const answer = await api('GET', `/authorization/resources?order=asc&${query}`);
+    expect(answer.status).toBe(200);
+    return (answer.body.data as Array<{ external_id: string }>).map((r) => r.external_id);
+  };
+
+  it('filters by type, external id and parent (by id or by type + external id)', async () => {
+    expect((await workos.authorization.listResources({ organizationId: 'org_acme', resourceTypeSlug: 'app' })).data.map((r) => r.externalId)).toEqual(['a-1']);
+    expect(await externalIds('organization_id=org_acme&resource_external_id=p-2')).toEqual(['p-2']);
+    const byParentId = await workos.authorization.listResources({ parentResourceId: projectId });
+    expect(byParentId.data.map((r) => r.externalId)).toEqual(['a-1']);
+    const byParentExternalId = await workos.authorization.listResources({ parentResourceTypeSlug: 'workspace', parentExternalId: 'ws-1', order: 'asc', limit: 10 });
+    expect(byParentExternalId.data.map((r) => r.externalId)).toEqual(['p-1', 'p-2', 'p-3', 'p-4']);
+    expect(await externalIds('organization_id=org_globex&resource_external_id=p-2')).toEqual([]);
+  });
+
+  it('refuses half or conflicting parent filters', async () => {
+    expect((await api('GET', '/authorization/resources?parent_external_id=ws-1')).status).toBe(422);
+    expect((await api('GET', '/authorization/resources?parent_resource_type_slug=workspace')).status).toBe(422);
+    expect((await api('GET', `/authorization/resources?parent_resource_id=${workspaceId}&parent_external_id=ws-1&parent_resource_type_slug=workspace`)).status).toBe(422);
+  });
+});
