@@ -524,3 +524,19 @@ describe('listResources filters', () => {
     expect((await api('GET', `/authorization/resources?parent_resource_id=${workspaceId}&parent_external_id=ws-1&parent_resource_type_slug=workspace`)).status).toBe(422);
   });
 });
+
+describe('both SDK majors read the kit', () => {
+  // SDK 11 hands timestamps on as strings, SDK 12 as Date objects (CI runs this file on both).
+  it('timestamps are the instants the kit wrote, whichever type the SDK gives them', async () => {
+    const sdkMajor = Number((await import('@workos-inc/node/package.json', { with: { type: 'json' } })).default.version.split('.')[0]);
+    const before = Date.now();
+    const resource = await workos.authorization.getResource(workspaceId);
+    const membership = (await workos.userManagement.getOrganizationMembership('om_alice')) as unknown as { createdAt: unknown; updatedAt: unknown };
+    for (const stamp of [resource.createdAt, resource.updatedAt, membership.createdAt, membership.updatedAt] as unknown[]) {
+      expect(sdkMajor >= 12 ? stamp instanceof Date : typeof stamp === 'string').toBe(true);
+      const instant = new Date(stamp as string | Date).getTime();
+      expect(instant).toBeGreaterThan(before - 60_000);
+      expect(instant).toBeLessThanOrEqual(Date.now());
+    }
+  });
+});
