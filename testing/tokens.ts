@@ -38,6 +38,8 @@ export function mintAccessToken(keys: SigningKeys, model: FgaModel, issuer: stri
     sid: options.sessionId ?? generateId('session'),
     jti: randomUUID(),
     iat: issuedAt,
+    // AuthKit mints it beside sid; SDK 12's userManagement.verifyAccessToken() refuses a token without it.
+    auth_time: issuedAt,
     exp: issuedAt + (options.expiresIn ?? DEFAULT_LIFETIME_SECONDS),
     ...(options.membership === undefined ? {} : { organization_membership_id: options.membership }),
     ...options.claims,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictException, NotFoundException, UnprocessableEntityException, type WorkOS } from '@workos-inc/node';
 import { createTestKit, type TestKit, type TestKitSeed } from '../../testing/index.js';
+import { instant, timestampType } from '../support/sdk.js';
 
 // Types, roles and people only: every resource and assignment below is made through the real SDK.
 const seed: TestKitSeed = {
@@ -33,8 +34,10 @@ let workos: WorkOS;
 let workspaceId: string;
 let projectId: string;
 let appId: string;
+let startedAt: number;
 
 beforeAll(async () => {
+  startedAt = Date.now();
   kit = await createTestKit({ seed });
   workos = kit.workos({ maxRetries: 0 });
   const workspace = await workos.authorization.createResource({
@@ -525,18 +528,46 @@ describe('listResources filters', () => {
   });
 });
 
-describe('both SDK majors read the kit', () => {
-  // SDK 11 hands timestamps on as strings, SDK 12 as Date objects (CI runs this file on both).
-  it('timestamps are the instants the kit wrote, whichever type the SDK gives them', async () => {
-    const sdkMajor = Number((await import('@workos-inc/node/package.json', { with: { type: 'json' } })).default.version.split('.')[0]);
-    const before = Date.now();
-    const resource = await workos.authorization.getResource(workspaceId);
-    const membership = (await workos.userManagement.getOrganizationMembership('om_alice')) as unknown as { createdAt: unknown; updatedAt: unknown };
-    for (const stamp of [resource.createdAt, resource.updatedAt, membership.createdAt, membership.updatedAt] as unknown[]) {
-      expect(sdkMajor >= 12 ? stamp instanceof Date : typeof stamp === 'string').toBe(true);
-      const instant = new Date(stamp as string | Date).getTime();
-      expect(instant).toBeGreaterThan(before - 60_000);
-      expect(instant).toBeLessThanOrEqual(Date.now());
+describe('timestamps (ISO strings from SDK 11, Dates from SDK 12)', () => {
+  const first = <T>(list: { data: T[] }): T => {
+    const [item] = list.data;
+    if (item === undefined) throw new Error('empty list');
+    return item;
+  };
+
+  it('every kind of object the kit serves has a createdAt and updatedAt the SDK can read', async () => {
+    const objects: Array<[string, { createdAt: unknown; updatedAt: unknown }]> = [
+      ['resource', await workos.authorization.getResource(appId)],
+      ['listed resource', first(await workos.authorization.listResources({ organizationId: 'org_acme' }))],
+      ['environment role', await workos.authorization.getEnvironmentRole('workspace-admin')],
+      ['listed environment role', first(await workos.authorization.listEnvironmentRoles())],
+      ['organization role', first(await workos.authorization.listOrganizationRoles('org_acme'))],
+      ['permission', await workos.authorization.getPermission('app:deploy')],
+      ['effective permission', first(await workos.authorization.listEffectivePermissions({ organizationMembershipId: 'om_alice', resourceId: appId }))],
+      ['membership', await workos.userManagement.getOrganizationMembership('om_alice')],
+      ['listed membership', first(await workos.userManagement.listOrganizationMemberships({ organizationId: 'org_acme' }))],
+      [
+        'membership for a resource',
+        first(await workos.authorization.listMembershipsForResource({ resourceId: workspaceId, permissionSlug: 'workspace:edit' })),
+      ],
+      ['role assignment', first(await workos.authorization.listRoleAssignments({ organizationMembershipId: 'om_alice' }))],
+    ];
+    const now = Date.now();
+    for (const [name, { createdAt, updatedAt }] of objects) {
+      for (const value of [createdAt, updatedAt]) {
+        expect(timestampType === 'Date' ? value instanceof Date : typeof value === 'string', `${name}: a ${timestampType}`).toBe(true);
+      }
+      expect(instant(createdAt), `${name}.createdAt`).toBeGreaterThanOrEqual(startedAt);
+      expect(instant(updatedAt), `${name}.updatedAt`).toBeGreaterThanOrEqual(instant(createdAt));
+      expect(instant(updatedAt), `${name}.updatedAt`).toBeLessThanOrEqual(now);
     }
+  });
+
+  it('an update moves updatedAt on and keeps createdAt', async () => {
+    const before = await workos.authorization.getResource(projectId);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const after = await workos.authorization.updateResource({ resourceId: projectId, description: 'touched' });
+    expect(instant(after.createdAt)).toBe(instant(before.createdAt));
+    expect(instant(after.updatedAt)).toBeGreaterThan(instant(before.updatedAt));
   });
 });

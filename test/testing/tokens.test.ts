@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import { createTestKit, demoSeed, type TestKit } from '../../testing/index.js';
+import { sdkMajor } from '../support/sdk.js';
 
 let kit: TestKit;
 beforeAll(async () => {
@@ -47,6 +48,19 @@ describe('mintToken', () => {
     const unknown = await verify(kit.mintToken({ user: 'user_zed', organization: 'org_nowhere' }));
     expect(unknown.payload).not.toHaveProperty('role');
     expect(unknown.payload.permissions).toEqual([]);
+  });
+
+  it('carries auth_time beside sid, as AuthKit does', async () => {
+    const { payload } = await verify(kit.mintToken({ user: 'user_alice', organization: 'org_acme' }));
+    expect(payload.auth_time).toBe(payload.iat);
+  });
+
+  it.runIf(sdkMajor >= 12)("passes SDK 12's userManagement.verifyAccessToken()", async () => {
+    // Not in SDK 11's types; this test runs only where it exists.
+    type Verifier = { verifyAccessToken(token: string): Promise<Record<string, unknown> | null> };
+    const userManagement = kit.workos().userManagement as unknown as Verifier;
+    const token = kit.mintToken({ user: 'user_alice', organization: 'org_acme', membership: 'om_alice' });
+    expect(await userManagement.verifyAccessToken(token)).toMatchObject({ iss: kit.issuer, sub: 'user_alice', org_id: 'org_acme' });
   });
 
   it('mints expired tokens on request', async () => {
