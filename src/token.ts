@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { ClaimTypeError, principalFromClaims, type Principal } from './claims.js';
 import type { ResolvedConfig } from './config.js';
@@ -78,6 +78,19 @@ export function assertSingleToken(credentials: string, realm: string, maxTokenLe
   if (/[ \t]/.test(credentials)) throw new InvalidRequestError(realm, 'Only one bearer token is allowed');
   if (credentials.length > maxTokenLength) throw new InvalidTokenError(realm, 'The access token is too large');
   if (!TOKEN68.test(credentials)) throw new InvalidTokenError(realm, 'The access token is malformed');
+}
+
+/**
+ * An environment's keys sign several kinds of token; a valid signature does not make one a user
+ * access token. As WorkOS's SDK 12 tells them apart (`verifyAccessToken`): agent tokens carry a
+ * `sub_profile` other than `user`, widget session tokens carry `sub_type`. AuthKit access tokens
+ * carry no `aud` either (an agent credential's is the client id), so one is accepted only when an
+ * `audience` is configured. `sid` and `auth_time` are not required: tokens minted without them
+ * (by hand, in tests) keep working.
+ */
+function isUserAccessToken(payload: JWTPayload, audienceConfigured: boolean): boolean {
+  if (payload.aud !== undefined && !audienceConfigured) return false;
+  return payload.sub_type === undefined && (payload.sub_profile === undefined || payload.sub_profile === 'user');
 }
 
 /** The JWKS could not be fetched or read: nothing is known about the token. */
@@ -201,11 +214,7 @@ export class TokenVerifier {
       const now = this.now() / 1000;
       // jose lets `exp` slip by the tolerance; an expired token is expired (exp == now included).
       if ((payload.exp as number) <= now) throw new InvalidTokenError(realm, 'The access token expired');
-      // AuthKit access tokens carry no `aud`. One that does is another kind of token signed by the
-      // same keys (an agent credential's `aud` is the client id): accepted only when `audience` is set.
-      if (audience === undefined && payload.aud !== undefined) {
-        throw new InvalidTokenError(realm, 'The access token is not a user access token');
-      }
+      if (!isUserAccessToken(payload, audience !== undefined)) throw new InvalidTokenError(realm, 'The access token is not a user access token');
       if (typeof payload.iat === 'number' && payload.iat > now + clockTolerance) {
         throw new InvalidTokenError(realm, 'The access token is issued in the future');
       }

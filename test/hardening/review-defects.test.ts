@@ -232,6 +232,14 @@ describe('also looked at', () => {
     expect((await newAuthorizer().verify(kit.mintToken({ user: 'user_alice', organization: 'org_acme' }))).userId).toBe('user_alice');
   });
 
+  it('agent and widget tokens signed by the same keys are not user access tokens', async () => {
+    const authz = newAuthorizer();
+    const token = (claims: Record<string, unknown>) => kit.mintToken({ user: 'user_alice', organization: 'org_acme', claims });
+    await expect(authz.verify(token({ sub_profile: 'agent' }))).rejects.toThrow('The access token is not a user access token');
+    await expect(authz.verify(token({ sub_type: 'widget' }))).rejects.toThrow('The access token is not a user access token');
+    expect((await authz.verify(token({ sub_profile: 'user' }))).userId).toBe('user_alice');
+  });
+
   it('a caller that joins a coalesced check late is not failed by the first caller running out of time', async () => {
     const authz: Authorizer = newAuthorizer({ timeout: 400 });
     const principal = await authz.verify(kit.mintToken({ user: 'user_alice', organization: 'org_acme', membership: 'om_alice' }));
