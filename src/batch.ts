@@ -28,8 +28,11 @@ export function assertChecks(checks: unknown, options: CheckManyOptions | undefi
     assertPermission(permission);
     if (resource !== undefined && resource !== null) validateResource(resource);
   }
-  const concurrency = options?.concurrency;
-  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+  assertConcurrency(options?.concurrency);
+}
+
+export function assertConcurrency(concurrency: unknown): void {
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || (concurrency as number) < 1)) {
     throw new TypeError('fga-guard: concurrency must be a positive integer');
   }
 }

@@ -1,7 +1,7 @@
 // Lists: which resources under a parent the caller holds a permission on (listAccessible), and
 // which of the app's own items pass (filterAccessible).
 import type { WorkOS } from '@workos-inc/node';
-import { decideMany, DEFAULT_CONCURRENCY, type CheckRequest } from './batch.js';
+import { assertConcurrency, decideMany, DEFAULT_CONCURRENCY, type CheckRequest } from './batch.js';
 import { CoalescingCache } from './cache.js';
 import type { Principal } from './claims.js';
 import { assertPermission, type Decision } from './decision.js';
@@ -46,12 +46,6 @@ function assertParent(parent: unknown): asserts parent is ResourceRef {
   validateResource(parent);
 }
 
-function assertConcurrency(concurrency: unknown): void {
-  if (concurrency !== undefined && (!Number.isInteger(concurrency) || (concurrency as number) < 1)) {
-    throw new TypeError('fga-guard: concurrency must be a positive integer');
-  }
-}
-
 const parentKey = (parent: ResourceRef) => ('id' in parent ? cacheKey('id', parent.id) : cacheKey('ext', parent.type, parent.externalId));
 
 const listedKey = (resource: ResourceRef) => ('id' in resource ? cacheKey(resource.id) : cacheKey(resource.type, resource.externalId));
@@ -77,10 +71,11 @@ export function createDiscovery(context: DiscoveryContext) {
     const { organizationId } = principal;
     if (organizationId === undefined) return { resources: [], complete: true };
     const deadline = Date.now() + context.timeout;
-    const parentFilter = 'id' in parent ? { parentResourceId: parent.id } : { parentResourceTypeSlug: parent.type, parentExternalId: parent.externalId };
 
     // Org-wide in the token: every child of the parent in the caller's organization, and only there.
+    // (The two listings name the parent's filters differently.)
     if (principal.permissions.includes(permission)) {
+      const parentFilter = 'id' in parent ? { parentResourceId: parent.id } : { parentResourceTypeSlug: parent.type, parentExternalId: parent.externalId };
       const key = cacheKey('organization', organizationId, parentKey(parent), String(maxResults));
       return remembered(key, deadline, () =>
         listAllPages(deadline, maxResults, organizationId, (page) => client.authorization.listResources({ organizationId, ...parentFilter, ...page })),
