@@ -3,7 +3,8 @@ import { CallCounters, FaultRegistry, type Fault } from './faults.js';
 import { SigningKeys } from './keys.js';
 import { FgaModel, type MembershipStatus } from './model.js';
 import { applySeed, type TestKitSeed } from './seed.js';
-import { startServer, type EndpointName } from './server.js';
+import type { EndpointName } from './endpoints.js';
+import { startServer } from './server.js';
 import { mintAccessToken, type MintTokenOptions } from './tokens.js';
 
 export interface TestKitOptions {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import type { EndpointName } from './endpoints.js';
 import type { CallCounters, Fault, FaultRegistry } from './faults.js';
 import type { SigningKeys } from './keys.js';
 import {
@@ -537,7 +538,7 @@ const routes = {
       return noContent();
     },
   },
-} satisfies Record<string, Route>;
+} satisfies Record<EndpointName, Route>;
 
 function groupAssignmentSerializer(context: RouteContext) {
   const group = context.model.getGroup(context.param('groupId'));
@@ -559,8 +560,6 @@ function listMembershipsForResource(context: RouteContext, ref: ResourceRef): Re
   const memberships = context.model.membershipsForResource(ref, query.required('permission_slug'), assignmentFilter(context.query.get('assignment')));
   return list(context, memberships, (membership) => serializeAuthorizationMembership(membership, context.model.getUser(membership.userId)));
 }
-
-export type EndpointName = keyof typeof routes;
 
 interface CompiledRoute {
   name: EndpointName;
