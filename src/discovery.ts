@@ -116,22 +116,21 @@ export function createDiscovery(context: DiscoveryContext) {
 
     // A listing answers the resources it returns; it may miss some (WorkOS lists direct
     // assignments only), so whatever it did not return is checked one by one.
-    let listed = new Set<string>();
+    const accessible = new Set<string>();
     if (options.parent !== undefined && !principal.permissions.includes(permission)) {
       const listing = await listAccessible(principal, permission, { parent: options.parent });
-      listed = new Set(listing.resources.flatMap((r) => [cacheKey(r.id), cacheKey(r.type, r.externalId)]));
+      for (const { id, type, externalId } of listing.resources) {
+        accessible.add(listedKey({ id })).add(listedKey({ type, externalId }));
+      }
     }
+    const keys = resources.map(listedKey);
+    const unlisted: CheckRequest[] = resources.filter((_, index) => !accessible.has(keys[index] as string)).map((resource) => ({ permission, resource }));
     const deadline = Date.now() + context.timeout;
-    const unlisted: CheckRequest[] = resources.filter((resource) => !listed.has(listedKey(resource))).map((resource) => ({ permission, resource }));
     const decisions = await decideMany(unlisted, options.concurrency ?? DEFAULT_CONCURRENCY, (p, resource) => context.decide(principal, p, resource, deadline));
-    const granted = new Set<string>();
     decisions.forEach((decision, index) => {
-      if (decision.allowed) granted.add(listedKey((unlisted[index] as CheckRequest).resource as ResourceRef));
+      if (decision.allowed) accessible.add(listedKey((unlisted[index] as CheckRequest).resource as ResourceRef));
     });
-    return items.filter((_, index) => {
-      const key = listedKey(resources[index] as ResourceRef);
-      return listed.has(key) || granted.has(key);
-    });
+    return items.filter((_, index) => accessible.has(keys[index] as string));
   }
 
   return { listAccessible, filterAccessible };
