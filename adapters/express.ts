@@ -1,8 +1,9 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { requestGate, type Authorizer, type Requirement } from '../src/authorizer.js';
 import { assertPermissionList } from '../src/batch.js';
+import { assertWebhookOptions, type WebhookOptions } from '../src/events.js';
 import type { Principal } from '../src/claims.js';
-import { assertPermission, type Decision, type ResourceResolver } from '../src/decision.js';
+import { assertConsistency, assertPermission, type Consistency, type Decision, type ResourceResolver } from '../src/decision.js';
 import { isFgaGuardError, toErrorResponse, type FgaGuardError } from '../src/errors.js';
 import { validateResource, type ResourceRef } from '../src/resource.js';
 import { isPromiseLike, type Settling } from '../src/settling.js';
@@ -33,9 +34,11 @@ export interface GuardOptions {
 export interface RequirePermissionOptions extends GuardOptions {
   /** The resource the request is about, or a function of the request (may be async) that returns it. */
   resource?: ResourceRef | ResourceResolver<Request>;
+  /** 'fresh': skip remembered decisions and membership lookups for this route (default 'cached'). */
+  consistency?: Consistency;
 }
 
-export type { Authorizer, Decision, Principal, ResourceRef, ResourceResolver };
+export type { Authorizer, Consistency, Decision, Principal, ResourceRef, ResourceResolver, WebhookOptions };
 
 function isPreflight(req: Request): boolean {
   return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
@@ -99,17 +102,21 @@ export function requirePermission(
   options: RequirePermissionOptions = {},
 ): RequestHandler {
   assertPermission(permission);
-  const { resource } = options;
+  const { resource, consistency } = options;
   if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
+  assertConsistency(consistency);
+  const fresh = consistency === 'fresh';
   const gate = requestGate(authz);
-  return guard(options, (req) => gate.authorize(req.headers.authorization, permission, resource, req), setAuthorized);
+  return guard(options, (req) => gate.authorize(req.headers.authorization, permission, resource, req, fresh), setAuthorized);
 }
 
 function requireSeveral(authz: Authorizer, requirement: Requirement, options: RequirePermissionOptions): RequestHandler {
-  const { resource } = options;
+  const { resource, consistency } = options;
   if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
+  assertConsistency(consistency);
+  const fresh = consistency === 'fresh';
   const gate = requestGate(authz);
-  return guard(options, (req) => gate.authorizeSeveral(req.headers.authorization, requirement, resource, req), setAuthorized);
+  return guard(options, (req) => gate.authorizeSeveral(req.headers.authorization, requirement, resource, req, fresh), setAuthorized);
 }
 
 /**
@@ -125,6 +132,29 @@ export function requireAnyPermission(authz: Authorizer, permissions: readonly st
 export function requireAllPermissions(authz: Authorizer, permissions: readonly string[], options: RequirePermissionOptions = {}): RequestHandler {
   assertPermissionList(permissions);
   return requireSeveral(authz, { mode: 'all', permissions: [...permissions] }, options);
+}
+
+/**
+ * A WorkOS webhook endpoint that keeps fga-guard's answers current: mount it after
+ * `express.raw({ type: 'application/json' })`. A delivery whose signature verifies is applied
+ * (what it changed is invalidated; `session.revoked` refuses that session's tokens), then answered
+ * 200; a missing, wrong or stale signature answers 400 and changes nothing.
+ */
+export function workosWebhook(authz: Authorizer, options: WebhookOptions): RequestHandler {
+  assertWebhookOptions(options);
+  const webhook = { secret: options.secret, tolerance: options.tolerance };
+  const gate = requestGate(authz);
+  return (req, res, next) => {
+    const body: unknown = req.body;
+    // A parsed object: a JSON body parser ran first, and the signature cannot be checked on it.
+    if (typeof body === 'object' && body !== null && !(body instanceof Uint8Array) && Object.keys(body).length > 0) {
+      return next(new TypeError("fga-guard: workosWebhook needs the raw body: mount it after express.raw({ type: 'application/json' }), before express.json()"));
+    }
+    gate.receiveWebhook(body as Uint8Array, req.get('WorkOS-Signature'), webhook).then(
+      () => void res.status(200).json({ received: true }),
+      (error: unknown) => (isFgaGuardError(error) ? respond(res, error) : next(error)),
+    );
+  };
 }
 
 /**

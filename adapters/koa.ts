@@ -1,8 +1,9 @@
 import type { Context, Middleware, Next } from 'koa';
 import { requestGate, type AuthorizedRequest, type Authorizer, type Requirement } from '../src/authorizer.js';
 import { assertPermissionList } from '../src/batch.js';
+import { assertWebhookOptions, type WebhookOptions } from '../src/events.js';
 import type { Principal } from '../src/claims.js';
-import { assertPermission, type Decision, type ResourceResolver } from '../src/decision.js';
+import { assertConsistency, assertPermission, type Consistency, type Decision, type ResourceResolver } from '../src/decision.js';
 import { isFgaGuardError, toErrorResponse, type FgaGuardError } from '../src/errors.js';
 import { validateResource, type ResourceRef } from '../src/resource.js';
 import { isPromiseLike, type Settling } from '../src/settling.js';
@@ -29,9 +30,11 @@ export interface GuardOptions {
 export interface RequirePermissionOptions extends GuardOptions {
   /** The resource the request is about, or a function of the context (may be async) that returns it. */
   resource?: ResourceRef | ResourceResolver<Context>;
+  /** 'fresh': skip remembered decisions and membership lookups for this route (default 'cached'). */
+  consistency?: Consistency;
 }
 
-export type { Authorizer, Decision, Principal, ResourceRef, ResourceResolver };
+export type { Authorizer, Consistency, Decision, Principal, ResourceRef, ResourceResolver, WebhookOptions };
 
 function isPreflight(ctx: Context): boolean {
   return ctx.method === 'OPTIONS' && ctx.get('Access-Control-Request-Method') !== '';
@@ -106,12 +109,14 @@ export function requirePermission(
   options: RequirePermissionOptions = {},
 ): Middleware {
   assertPermission(permission);
-  const { resource } = options;
+  const { resource, consistency } = options;
   if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
+  assertConsistency(consistency);
+  const fresh = consistency === 'fresh';
   const gate = requestGate(authz);
   return guard(
     options,
-    (ctx) => gate.authorize(authorizationOf(ctx), permission, resource, ctx),
+    (ctx) => gate.authorize(authorizationOf(ctx), permission, resource, ctx, fresh),
     admitAuthorized,
   );
 }
@@ -122,10 +127,12 @@ function admitAuthorized(ctx: Context, { principal, decision }: AuthorizedReques
 }
 
 function requireSeveral(authz: Authorizer, requirement: Requirement, options: RequirePermissionOptions): Middleware {
-  const { resource } = options;
+  const { resource, consistency } = options;
   if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
+  assertConsistency(consistency);
+  const fresh = consistency === 'fresh';
   const gate = requestGate(authz);
-  return guard(options, (ctx) => gate.authorizeSeveral(authorizationOf(ctx), requirement, resource, ctx), admitAuthorized);
+  return guard(options, (ctx) => gate.authorizeSeveral(authorizationOf(ctx), requirement, resource, ctx, fresh), admitAuthorized);
 }
 
 /**
@@ -141,6 +148,52 @@ export function requireAnyPermission(authz: Authorizer, permissions: readonly st
 export function requireAllPermissions(authz: Authorizer, permissions: readonly string[], options: RequirePermissionOptions = {}): Middleware {
   assertPermissionList(permissions);
   return requireSeveral(authz, { mode: 'all', permissions: [...permissions] }, options);
+}
+
+/** WorkOS events are small; a larger body is refused before it is read whole. */
+const MAX_WEBHOOK_BYTES = 1024 * 1024;
+
+/** The request body exactly as sent: a body parser's raw copy when one ran (koa-bodyparser keeps it), else read here. */
+async function rawBodyOf(ctx: Context): Promise<string | Uint8Array> {
+  const kept = (ctx.request as { rawBody?: unknown }).rawBody;
+  if (typeof kept === 'string') return kept;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Uint8Array | string>) {
+    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
+    size += bytes.length;
+    if (size > MAX_WEBHOOK_BYTES) ctx.throw(413, 'fga-guard: webhook body too large');
+    chunks.push(bytes);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return body;
+}
+
+/**
+ * A WorkOS webhook endpoint that keeps fga-guard's answers current (it reads the raw body itself).
+ * A delivery whose signature verifies is applied (what it changed is invalidated; `session.revoked`
+ * refuses that session's tokens), then answered 200; a missing, wrong or stale signature answers
+ * 400 and changes nothing.
+ */
+export function workosWebhook(authz: Authorizer, options: WebhookOptions): Middleware {
+  assertWebhookOptions(options);
+  const webhook = { secret: options.secret, tolerance: options.tolerance };
+  const gate = requestGate(authz);
+  return async (ctx) => {
+    try {
+      await gate.receiveWebhook(await rawBodyOf(ctx), ctx.get('WorkOS-Signature') || undefined, webhook);
+    } catch (error) {
+      if (!isFgaGuardError(error)) throw error;
+      return respond(ctx, error);
+    }
+    ctx.status = 200;
+    ctx.body = { received: true };
+  };
 }
 
 /**

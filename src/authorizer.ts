@@ -1,12 +1,24 @@
-import { assertChecks, decideAll, decideAny, decideMany, DEFAULT_CONCURRENCY, type CheckManyOptions, type CheckRequest } from './batch.js';
+import { assertChecks, decideAll, decideAny, decideMany, DEFAULT_CONCURRENCY, sameResource, type CheckManyOptions, type CheckRequest } from './batch.js';
 import { CoalescingCache } from './cache.js';
 import { createDiscovery, type AccessibleList, type FilterAccessibleOptions, type ListAccessibleOptions } from './discovery.js';
 import type { Principal } from './claims.js';
 import { DEFAULT_CACHE, resolveConfig, type AuthorizerOptions, type ResolvedConfig } from './config.js';
-import { DecisionKeys } from './decision-keys.js';
-import { assertPermission, type Decision, type DenialReason, type ResourceResolver } from './decision.js';
+import { DecisionCache, type AnswerGroup } from './decision-cache.js';
+import { assertPermission, isFresh, type CheckOptions, type Decision, type DenialReason, type ResourceResolver } from './decision.js';
 import { ForbiddenError } from './errors.js';
+import { createEvents, type EventFollower, type FollowEventsOptions, type WebhookOptions, type WorkOSEvent } from './events.js';
+import {
+  Generations,
+  membershipScope,
+  organizationScope,
+  resourceScope,
+  scopeKeysOf,
+  userScope,
+  type InvalidationScope,
+  type ScopeKeys,
+} from './invalidation.js';
 import { cacheKey, validateResource, type ResourceRef } from './resource.js';
+import { createWrites, type ResourceWrites, type RoleWrites } from './writes.js';
 import { assertSingleToken, bearerCredentials, TokenVerifier } from './token.js';
 import { isPromiseLike, type Settling } from './settling.js';
 import { checkPermission, findActiveMembership, findResourceOrganization, type Listing } from './upstream.js';
@@ -20,7 +32,7 @@ export interface Authorizer {
   /** Steps 1–2: the principal of an `Authorization` header value. */
   authenticate(authorization: string | undefined): Promise<Principal>;
   /** Steps 3–8 for a verified principal. Resolves with the decision; throws only when it cannot decide (503). */
-  check(principal: Principal, permission: string, resource?: ResourceRef | null): Promise<Decision>;
+  check(principal: Principal, permission: string, resource?: ResourceRef | null, options?: CheckOptions): Promise<Decision>;
   /**
    * The whole decision for one request (steps 1–8), as the adapters run it. The resource (or its
    * resolver, called with `context`) is only consulted when the token alone does not grant.
@@ -33,7 +45,7 @@ export interface Authorizer {
     context?: Context,
   ): Promise<AuthorizedRequest>;
   /** The same decision as `check`, as a boolean: false on denial; rejects only when it cannot decide (503). */
-  can(principal: Principal, permission: string, resource?: ResourceRef | null): Promise<boolean>;
+  can(principal: Principal, permission: string, resource?: ResourceRef | null, options?: CheckOptions): Promise<boolean>;
   /**
    * Several decisions at once, in input order. Each is decided as `check` would; identical entries
    * share one; upstream calls run in parallel, `concurrency` (default 8) at once, in one `timeout`
@@ -59,7 +71,20 @@ export interface Authorizer {
     toResource: (item: T) => ResourceRef,
     options?: FilterAccessibleOptions,
   ): Promise<T[]>;
-  /** Forget remembered decisions, memberships and listings (e.g. after a role change). */
+  /**
+   * Forget what a change could affect: no remembered decision, membership lookup or listing that
+   * depends on any scope named is served afterwards, and no call in flight from before puts one back.
+   */
+  invalidate(scope: InvalidationScope): Promise<void>;
+  /** Register and remove FGA resources; each write invalidates what it changed before it resolves. */
+  readonly resources: ResourceWrites;
+  /** Assign and remove roles on resources; each write invalidates the membership before it resolves. */
+  readonly roles: RoleWrites;
+  /** Apply a WorkOS event (from your own webhook handler or the Events API): invalidates what it changed. */
+  applyEvent(event: WorkOSEvent): Promise<void>;
+  /** Poll the Events API and apply each event; for apps that cannot receive webhooks. */
+  followEvents(options?: FollowEventsOptions): EventFollower;
+  /** Forget everything remembered (decisions, memberships, listings); verified tokens stay. */
   clearCache(): void;
   /** How many entries each cache holds right now (for monitoring; each stays within its `max`). */
   cacheStats(): CacheStats;
@@ -93,13 +118,17 @@ export interface RequestGate {
     permission: string,
     resource: ResourceRef | ResourceResolver<Context> | null | undefined,
     context: Context,
+    fresh?: boolean,
   ): Settling<AuthorizedRequest>;
   authorizeSeveral<Context>(
     authorization: string | undefined,
     requirement: Requirement,
     resource: ResourceRef | ResourceResolver<Context> | null | undefined,
     context: Context,
+    fresh?: boolean,
   ): Settling<AuthorizedRequest>;
+  /** A webhook delivery: verified with the SDK, then applied. Throws WebhookError (400) when it does not verify. */
+  receiveWebhook(rawBody: string | Uint8Array, signature: string | undefined, options: WebhookOptions): Promise<void>;
 }
 
 /** Any one of the permissions, or all of them (a non-empty list). */
@@ -112,21 +141,35 @@ const gates = new WeakMap<Authorizer, RequestGate>();
 
 /** Through the public, always-async methods: for an `Authorizer` not made by createAuthorizer. */
 function publicGate(authz: Authorizer): RequestGate {
+  async function authorizeSeveral<Context>(
+    authorization: string | undefined,
+    { mode, permissions }: Requirement,
+    resource: ResourceRef | ResourceResolver<Context> | null | undefined,
+    context: Context,
+    fresh?: boolean,
+  ): Promise<AuthorizedRequest> {
+    const principal = await authz.authenticate(authorization);
+    const resolved = typeof resource === 'function' ? await resource(context) : resource;
+    const options: CheckOptions = { consistency: fresh ? 'fresh' : 'cached' };
+    const decisions: Decision[] = [];
+    for (const permission of permissions) {
+      const decision = await authz.check(principal, permission, resolved, options);
+      if (mode === 'any' && decision.allowed) return { principal, decision };
+      decisions.push(decision);
+    }
+    const decision = mode === 'any' ? (decisions[0] as Decision) : decideAll(decisions);
+    if (!decision.allowed) throw new ForbiddenError(authz.realm, decision.permission);
+    return { principal, decision };
+  }
   return {
     authenticate: (authorization) => authz.authenticate(authorization),
-    authorize: (authorization, permission, resource, context) => authz.authorizeRequest(authorization, permission, resource, context),
-    async authorizeSeveral(authorization, { mode, permissions }, resource, context) {
-      const principal = await authz.authenticate(authorization);
-      const resolved = typeof resource === 'function' ? await resource(context) : resource;
-      const decisions: Decision[] = [];
-      for (const permission of permissions) {
-        const decision = await authz.check(principal, permission, resolved);
-        if (mode === 'any' && decision.allowed) return { principal, decision };
-        decisions.push(decision);
-      }
-      const decision = mode === 'any' ? (decisions[0] as Decision) : decideAll(decisions);
-      if (!decision.allowed) throw new ForbiddenError(authz.realm, decision.permission);
-      return { principal, decision };
+    authorize: (authorization, permission, resource, context, fresh) =>
+      fresh
+        ? authorizeSeveral(authorization, { mode: 'all', permissions: [permission] }, resource, context, fresh)
+        : authz.authorizeRequest(authorization, permission, resource, context),
+    authorizeSeveral,
+    receiveWebhook() {
+      return Promise.reject(new TypeError('fga-guard: workosWebhook needs an authorizer made by createAuthorizer'));
     },
   };
 }
@@ -144,26 +187,35 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
   const config = resolveConfig(options);
   const verifier = new TokenVerifier(config);
   const cacheMax = config.cache === false ? false : config.cache.max;
-  const decisions = new CoalescingCache<boolean>(cacheMax);
-  // As many scopes as decisions: each remembered decision has one (even with the cache off, the
-  // keys still coalesce identical in-flight checks).
-  const decisionKeys = new DecisionKeys(cacheMax === false ? DEFAULT_CACHE.max : cacheMax);
-  const memberships = new CoalescingCache<string | false>(cacheMax);
-  const resourceOrganizations = new CoalescingCache<string | false>(cacheMax);
-  const listings = new CoalescingCache<Listing>(cacheMax);
+  const generations = new Generations();
+  const decisions = new DecisionCache(cacheMax, generations, clock, DEFAULT_CACHE.max);
+  const memberships = new CoalescingCache<string | false>(cacheMax, generations, clock);
+  const resourceOrganizations = new CoalescingCache<string | false>(cacheMax, generations, clock);
+  const listings = new CoalescingCache<Listing>(cacheMax, generations, clock);
   const discovery = createDiscovery({
     client: config.client,
     timeout: config.timeout,
     ttl: { found: ttlFor(config, true), empty: ttlFor(config, false) },
     listings,
+    now: () => clock.now(),
     membershipFor,
-    decide: (principal, permission, resource, deadline) => decideOnResource(principal, permission, resource, clock.now(), deadline),
+    decide: (principal, permission, resource, deadline, fresh) =>
+      decideOnResource(principal, permission, resource, { started: clock.now(), deadline, fresh, batch: false, shared: undefined }),
+  });
+
+  const invalidate = (scope: InvalidationScope) => generations.invalidate(scopeKeysOf(scope));
+  const writes = createWrites({ client: config.client, timeout: config.timeout, invalidate });
+  const events = createEvents({
+    client: config.client,
+    invalidate,
+    invalidateAll: () => generations.invalidateAll(),
+    revokeSession: (sessionId) => verifier.revokeSession(sessionId),
   });
 
   function finish(
     principal: Principal,
     permission: string,
-    started: number,
+    run: DecisionRun,
     outcome: Pick<Decision, 'allowed' | 'source'> & { resource?: ResourceRef; membership?: string; reason?: DenialReason },
   ): Decision {
     // Built field by field: an object spread here is a measurable share of a cached decision.
@@ -173,7 +225,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       permission,
       userId: principal.userId,
       organizationId: principal.organizationId,
-      latency: clock.now() - started,
+      latency: elapsed(run),
     };
     if (outcome.resource !== undefined) decision.resource = outcome.resource;
     if (outcome.membership !== undefined) decision.membership = outcome.membership;
@@ -203,38 +255,42 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
 
   /**
    * The decision order, top to bottom, in steps that each hand on to the next: every step answers
-   * synchronously unless it has to wait (an async resolver, a lookup, the check).
+   * synchronously unless it has to wait (an async resolver, a lookup, the check). `fresh` skips
+   * remembered decisions and membership lookups (what it learns is remembered for others).
    */
   function decide<Context>(
     principal: Principal,
     permission: string,
     resourceOrResolver: ResourceRef | ResourceResolver<Context> | null | undefined,
     context: Context,
+    fresh: boolean,
   ): Settling<Decision> {
-    const started = clock.now();
+    const run: DecisionRun = { started: clock.now(), deadline: undefined, fresh, batch: false, shared: undefined };
     const resource = typeof resourceOrResolver === 'function' ? resourceOrResolver(context) : resourceOrResolver;
     return isPromiseLike(resource)
-      ? Promise.resolve(resource).then((resolved) => decideOnResource(principal, permission, resolved, started))
-      : decideOnResource(principal, permission, resource, started);
+      ? Promise.resolve(resource).then((resolved) => decideOnResource(principal, permission, resolved, run))
+      : decideOnResource(principal, permission, resource, run);
   }
 
-  /** Steps 3–8 on a resolved resource; `deadline`, when given, is a budget already running (a batch's). */
+  /**
+   * Steps 3–8 on a resolved resource, in the circumstances of `run` (when it started, its budget
+   * once running, fresh or not).
+   */
   function decideOnResource(
     principal: Principal,
     permission: string,
     resource: ResourceRef | null | undefined,
-    started: number,
-    deadline?: number,
+    run: DecisionRun,
   ): Settling<Decision> {
     // 3. Org-wide permissions ride in the token, and hold in the token's organization only. No
     // resource, or one named by external id (found inside the caller's organization): granted.
     // A stored id names a resource in any organization: granted once it is known to be in this one.
     if (principal.permissions.includes(permission)) {
-      if (resource === undefined || resource === null) return finish(principal, permission, started, { allowed: true, source: 'token' });
-      if (!('id' in resource)) return finish(principal, permission, started, { allowed: true, source: 'token', resource });
-      return decideOnStoredResource(principal, permission, resource, started, deadline);
+      if (resource === undefined || resource === null) return finish(principal, permission, run, { allowed: true, source: 'token' });
+      if (!('id' in resource)) return finish(principal, permission, run, { allowed: true, source: 'token', resource });
+      return decideOnStoredResource(principal, permission, resource, run);
     }
-    return decideWithWorkOS(principal, permission, resource, started, deadline);
+    return decideWithWorkOS(principal, permission, resource, run);
   }
 
   /** Step 3 for a token permission and a stored resource id: is the resource in the token's organization? */
@@ -242,26 +298,27 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     principal: Principal,
     permission: string,
     resource: { id: string },
-    started: number,
-    deadline?: number,
+    run: DecisionRun,
   ): Settling<Decision> {
     const { organizationId } = principal;
     if (organizationId === undefined || validateResource(resource) === 'too_long') {
-      return decideWithWorkOS(principal, permission, resource, started, deadline);
+      return decideWithWorkOS(principal, permission, resource, run);
     }
-    const grantIfHere = (owner: string | false, budget?: number) =>
+    const grantIfHere = (owner: string | false, current = run) =>
       owner === organizationId
-        ? finish(principal, permission, started, { allowed: true, source: 'token', resource })
-        : decideWithWorkOS(principal, permission, resource, started, budget);
-    const known = resourceOrganizations.peek(resource.id);
-    if (known !== undefined) return grantIfHere(known, deadline);
+        ? finish(principal, permission, current, { allowed: true, source: 'token', resource })
+        : decideWithWorkOS(principal, permission, resource, run);
+    const known = resourceOrganizations.peek(resource.id, run.started);
+    if (known !== undefined) return grantIfHere(known);
     // One budget for everything this decision asks WorkOS: this lookup and whatever follows it.
-    const budget = deadline ?? Date.now() + config.timeout;
-    const lookup = resourceOrganizations.load(resource.id, budget, async () => {
+    const budget = (run.deadline ??= Date.now() + config.timeout);
+    const lookup = resourceOrganizations.load(resource.id, budget, [resourceScope(resource)], async () => {
       const owner = await findResourceOrganization(config.client, resource.id, budget);
-      return { value: owner, ttl: owner === false ? ttlFor(config, false) : ttlFor(config, true, RESOURCE_ORGANIZATION_TTL) };
+      return owner === false
+        ? { value: owner, ttl: ttlFor(config, false) }
+        : { value: owner, ttl: ttlFor(config, true, RESOURCE_ORGANIZATION_TTL), scopes: [organizationScope(owner)] };
     });
-    return lookup.then((owner) => grantIfHere(owner, budget));
+    return lookup.then((owner) => grantIfHere(owner, resumed(run)));
   }
 
   /** Steps 4–8: WorkOS decides, for the caller's membership, on the resource. */
@@ -269,54 +326,56 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     principal: Principal,
     permission: string,
     resource: ResourceRef | null | undefined,
-    started: number,
-    deadline?: number,
+    run: DecisionRun,
   ): Settling<Decision> {
     // 4. Without a resource there is nothing more to ask.
     if (resource === undefined || resource === null) {
-      return finish(principal, permission, started, { allowed: false, source: 'token', reason: 'no_resource' });
+      return finish(principal, permission, run, { allowed: false, source: 'token', reason: 'no_resource' });
     }
-    if (validateResource(resource) === 'too_long') {
-      return finish(principal, permission, started, { allowed: false, source: 'token', resource, reason: 'invalid_resource' });
+    // (A batch's entries on the resource it looked up last were validated with it.)
+    if (resource !== run.shared?.resource && validateResource(resource) === 'too_long') {
+      return finish(principal, permission, run, { allowed: false, source: 'token', resource, reason: 'invalid_resource' });
     }
 
     // 5. The membership the check runs for: from the token, else looked up (and remembered).
     const claimed = principal.organizationMembershipId;
-    if (claimed !== undefined) return decideForMembership(principal, permission, resource, claimed, started, deadline);
+    if (claimed !== undefined) return decideForMembership(principal, permission, resource, claimed, run);
     const { organizationId } = principal;
     if (organizationId === undefined || !config.membershipLookup) {
       const reason = organizationId === undefined ? 'no_organization' : 'no_membership';
-      return finish(principal, permission, started, { allowed: false, source: 'token', resource, reason });
+      return finish(principal, permission, run, { allowed: false, source: 'token', resource, reason });
     }
     const key = membershipKey(principal, organizationId);
-    const remembered = memberships.peek(key);
-    if (remembered === false) return finish(principal, permission, started, { allowed: false, source: 'cache', resource, reason: 'no_membership' });
-    if (remembered !== undefined) return decideForMembership(principal, permission, resource, remembered, started, deadline);
+    const remembered = run.fresh ? undefined : memberships.peek(key, run.started);
+    if (remembered === false) return finish(principal, permission, run, { allowed: false, source: 'cache', resource, reason: 'no_membership' });
+    if (remembered !== undefined) return decideForMembership(principal, permission, resource, remembered, run);
     // One budget for everything this decision asks WorkOS: the lookup and the check.
-    const budget = deadline ?? Date.now() + config.timeout;
+    const budget = (run.deadline ??= Date.now() + config.timeout);
     return loadMembership(principal.userId, organizationId, key, budget).then((found) =>
       found === false
-        ? finish(principal, permission, started, { allowed: false, source: 'api', resource, reason: 'no_membership' })
-        : decideForMembership(principal, permission, resource, found, started, budget),
+        ? finish(principal, permission, resumed(run), { allowed: false, source: 'api', resource, reason: 'no_membership' })
+        : decideForMembership(principal, permission, resource, found, run),
     );
   }
 
   /** The membership decisions run for: the claim, else the remembered or looked-up one; null when none. */
-  function membershipFor(principal: Principal, deadline: number): Settling<string | null> {
+  function membershipFor(principal: Principal, deadline: number, fresh: boolean): Settling<string | null> {
     const { organizationId, organizationMembershipId } = principal;
     if (organizationMembershipId !== undefined) return organizationMembershipId;
     if (organizationId === undefined || !config.membershipLookup) return null;
     const key = membershipKey(principal, organizationId);
-    const remembered = memberships.peek(key);
+    const remembered = fresh ? undefined : memberships.peek(key, clock.now());
     if (remembered !== undefined) return remembered === false ? null : remembered;
     return loadMembership(principal.userId, organizationId, key, deadline).then((found) => (found === false ? null : found));
   }
 
   /** The active membership of the user in the organization (false: none), asked once for all callers. */
   function loadMembership(userId: string, organizationId: string, key: string, deadline: number): Promise<string | false> {
-    return memberships.load(key, deadline, async () => {
+    return memberships.load(key, deadline, [organizationScope(organizationId), userScope(userId)], async () => {
       const found = await findActiveMembership(config.client, userId, organizationId, deadline);
-      return { value: found, ttl: ttlFor(config, found !== false) };
+      return found === false
+        ? { value: found, ttl: ttlFor(config, false) }
+        : { value: found, ttl: ttlFor(config, true), scopes: [membershipScope(found)] };
     });
   }
 
@@ -325,24 +384,33 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     permission: string,
     resource: ResourceRef,
     membership: string,
-    started: number,
-    deadline?: number,
+    run: DecisionRun,
   ): Settling<Decision> {
     // 6. Remembered decisions, keyed so they never cross memberships, permissions or resources.
-    const key = decisionKeys.keyOf(membership, permission, resource);
-    const remembered = decisions.peek(key);
+    // A batch's entries on one resource share its lookup.
+    let { shared } = run;
+    if (shared === undefined || shared.membership !== membership || !sameResource(shared.resource, resource)) {
+      const groupKey = decisions.groupKey(membership, resource);
+      shared = { membership, resource, groupKey, group: run.fresh ? undefined : decisions.group(groupKey) };
+      if (run.batch) run.shared = shared;
+    }
+    const remembered = shared.group === undefined ? undefined : decisions.answer(shared.group, permission, run.started);
     if (remembered !== undefined) {
-      return finish(principal, permission, started, decisionOutcome(remembered, 'cache', resource, membership));
+      return finish(principal, permission, run, decisionOutcome(remembered, 'cache', resource, membership));
     }
 
     // 7–8. One call of the check API for all identical in-flight checks; errors are not remembered.
-    // The budget starts here unless a lookup already started it.
-    const budget = deadline ?? Date.now() + config.timeout;
-    const answer = decisions.load(key, budget, async () => {
-      const granted = await checkPermission(config.client, membership, permission, resource, budget);
-      return { value: granted, ttl: ttlFor(config, granted) };
-    });
-    return answer.then((allowed) => finish(principal, permission, started, decisionOutcome(allowed, 'api', resource, membership)));
+    // The budget starts here unless a lookup (or the batch) already started it.
+    const budget = (run.deadline ??= Date.now() + config.timeout);
+    const answer = decisions.load(
+      shared.groupKey,
+      permission,
+      decisionScopes(principal, membership, resource),
+      budget,
+      () => checkPermission(config.client, membership, permission, resource, budget),
+      (granted) => ttlFor(config, granted),
+    );
+    return answer.then((allowed) => finish(principal, permission, resumed(run), decisionOutcome(allowed, 'api', resource, membership)));
   }
 
   /** Steps 1–8 for one request; a denial throws ForbiddenError. */
@@ -351,11 +419,12 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     permission: string,
     resource: ResourceRef | ResourceResolver<Context> | null | undefined,
     context: Context,
+    fresh = false,
   ): Settling<AuthorizedRequest> {
     const principal = principalOf(authorization);
     return isPromiseLike(principal)
-      ? principal.then((verified) => admit(verified, permission, resource, context))
-      : admit(principal, permission, resource, context);
+      ? principal.then((verified) => admit(verified, permission, resource, context, fresh))
+      : admit(principal, permission, resource, context, fresh);
   }
 
   function admit<Context>(
@@ -363,8 +432,9 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     permission: string,
     resource: ResourceRef | ResourceResolver<Context> | null | undefined,
     context: Context,
+    fresh: boolean,
   ): Settling<AuthorizedRequest> {
-    const decision = decide(principal, permission, resource, context);
+    const decision = decide(principal, permission, resource, context, fresh);
     return isPromiseLike(decision)
       ? decision.then((decided) => allowedOrThrow(principal, decided))
       : allowedOrThrow(principal, decision);
@@ -376,11 +446,12 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     requirement: Requirement,
     resource: ResourceRef | ResourceResolver<Context> | null | undefined,
     context: Context,
+    fresh = false,
   ): Settling<AuthorizedRequest> {
     const principal = principalOf(authorization);
     return isPromiseLike(principal)
-      ? principal.then((verified) => admitSeveral(verified, requirement, resource, context))
-      : admitSeveral(principal, requirement, resource, context);
+      ? principal.then((verified) => admitSeveral(verified, requirement, resource, context, fresh))
+      : admitSeveral(principal, requirement, resource, context, fresh);
   }
 
   function admitSeveral<Context>(
@@ -388,26 +459,41 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     requirement: Requirement,
     resourceOrResolver: ResourceRef | ResourceResolver<Context> | null | undefined,
     context: Context,
+    fresh: boolean,
   ): Settling<AuthorizedRequest> {
     // The resource is resolved once, for every permission.
     const resource = typeof resourceOrResolver === 'function' ? resourceOrResolver(context) : resourceOrResolver;
     const decision = isPromiseLike(resource)
-      ? Promise.resolve(resource).then((resolved) => decideSeveral(principal, requirement, resolved))
-      : decideSeveral(principal, requirement, resource);
+      ? Promise.resolve(resource).then((resolved) => decideSeveral(principal, requirement, resolved, fresh))
+      : decideSeveral(principal, requirement, resource, fresh);
     return isPromiseLike(decision)
       ? decision.then((decided) => allowedOrThrow(principal, decided))
       : allowedOrThrow(principal, decision);
   }
 
   /** One budget for all of the requirement's decisions. */
-  function decideSeveral(principal: Principal, { mode, permissions }: Requirement, resource: ResourceRef | null | undefined): Settling<Decision> {
-    const deadline = Date.now() + config.timeout;
-    const decideOne = (permission: string, on: ResourceRef | null | undefined) =>
-      decideOnResource(principal, permission, on, clock.now(), deadline);
+  function decideSeveral(
+    principal: Principal,
+    { mode, permissions }: Requirement,
+    resource: ResourceRef | null | undefined,
+    fresh: boolean,
+  ): Settling<Decision> {
+    const run = batchRun(fresh);
+    const decideOne = (permission: string, on: ResourceRef | null | undefined) => decideOnResource(principal, permission, on, run);
     if (mode === 'any') return decideAny(permissions, principal.permissions, (permission) => decideOne(permission, resource));
     const checks = permissions.map((permission) => ({ permission, resource }));
-    const decisions = decideMany(checks, DEFAULT_CONCURRENCY, decideOne);
-    return isPromiseLike(decisions) ? decisions.then(decideAll) : decideAll(decisions);
+    const decided = decideMany(checks, DEFAULT_CONCURRENCY, decideOne);
+    return isPromiseLike(decided) ? decided.then(decideAll) : decideAll(decided);
+  }
+
+  /**
+   * One budget, one clock reading and shared lookups for every decision of a batch. The budget
+   * starts with the first decision that has to ask WorkOS (in the same turn as the call, as every
+   * entry starts in order until one waits).
+   */
+  function batchRun(fresh: boolean): DecisionRun {
+    const started = clock.now();
+    return { started, deadline: undefined, fresh, batch: true, shared: undefined, reading: started };
   }
 
   function allowedOrThrow(principal: Principal, decision: Decision): AuthorizedRequest {
@@ -419,26 +505,24 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     realm: config.realm,
     verify: (token) => verifier.verify(token),
     authenticate: async (authorization) => principalOf(authorization),
-    async check(principal, permission, resource) {
+    async check(principal, permission, resource, options) {
       assertPermission(permission);
       assertPrincipal(principal);
       if (resource !== undefined && resource !== null) validateResource(resource);
-      return decide(principal, permission, resource, undefined);
+      return decide(principal, permission, resource, undefined, isFresh(options));
     },
-    async can(principal, permission, resource) {
-      return (await authorizer.check(principal, permission, resource)).allowed;
+    async can(principal, permission, resource, options) {
+      return (await authorizer.check(principal, permission, resource, options)).allowed;
     },
     async checkMany(principal, checks, options) {
       assertPrincipal(principal);
       assertChecks(checks, options);
-      const deadline = Date.now() + config.timeout;
-      return decideMany(checks, options?.concurrency ?? DEFAULT_CONCURRENCY, (permission, resource) =>
-        decideOnResource(principal, permission, resource, clock.now(), deadline),
-      );
+      const run = batchRun(isFresh(options));
+      return decideMany(checks, options?.concurrency ?? DEFAULT_CONCURRENCY, (permission, resource) => decideOnResource(principal, permission, resource, run));
     },
     async membershipOf(principal) {
       assertPrincipal(principal);
-      return membershipFor(principal, Date.now() + config.timeout);
+      return membershipFor(principal, Date.now() + config.timeout, false);
     },
     async listAccessible(principal, permission, options) {
       assertPrincipal(principal);
@@ -456,9 +540,17 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     ) {
       return authorize(authorization, permission, resource, context as Context);
     },
+    async invalidate(scope) {
+      invalidate(scope);
+    },
+    resources: writes.resources,
+    roles: writes.roles,
+    applyEvent: async (event) => events.apply(event),
+    followEvents: (followOptions) => events.follow(followOptions),
     clearCache() {
+      // In-flight loads must not put back what was cleared.
+      generations.invalidateAll();
       decisions.clear();
-      decisionKeys.clear();
       memberships.clear();
       resourceOrganizations.clear();
       listings.clear();
@@ -473,8 +565,54 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       };
     },
   };
-  gates.set(authorizer, { authenticate: principalOf, authorize, authorizeSeveral });
+  gates.set(authorizer, {
+    authenticate: principalOf,
+    authorize,
+    authorizeSeveral,
+    receiveWebhook: (rawBody, signature, webhook) => events.receiveWebhook(rawBody, signature, webhook),
+  });
   return authorizer;
+}
+
+/** The circumstances of one decision, or of a batch's decisions. */
+interface DecisionRun {
+  /** The decision clock's reading at the start: remembered answers are checked against it. */
+  readonly started: number;
+  /** When the budget runs out (wall clock), once it has started. */
+  deadline: number | undefined;
+  /** Skip remembered decisions and membership lookups. */
+  readonly fresh: boolean;
+  /** Several decisions: entries on one resource share a lookup, and answers given at once a clock reading. */
+  readonly batch: boolean;
+  shared: SharedLookup | undefined;
+  /** A batch's last clock reading, until it waits for something. */
+  reading?: number;
+}
+
+/** ms since the decision started: for a batch's answers given at once, to its last clock reading. */
+function elapsed(run: DecisionRun): number {
+  return (run.batch ? (run.reading ??= clock.now()) : clock.now()) - run.started;
+}
+
+/** The run, after a wait: a batch's last clock reading is old. */
+function resumed(run: DecisionRun): DecisionRun {
+  run.reading = undefined;
+  return run;
+}
+
+/** A batch's last lookup of a (membership, resource) pair's remembered answers. */
+interface SharedLookup {
+  readonly membership: string;
+  readonly resource: ResourceRef;
+  readonly groupKey: string;
+  readonly group: AnswerGroup | undefined;
+}
+
+/** What a check's answer depends on: invalidating any of these makes it stale. */
+function decisionScopes(principal: Principal, membership: string, resource: ResourceRef): ScopeKeys {
+  const scopes = [membershipScope(membership), userScope(principal.userId), resourceScope(resource)];
+  if (principal.organizationId !== undefined) scopes.push(organizationScope(principal.organizationId));
+  return scopes;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -1,6 +1,6 @@
 // Several decisions for one principal: checkMany, and the any/all requirements of the guards.
-import { assertPermission, type Decision } from './decision.js';
-import { validateResource, type ResourceRef } from './resource.js';
+import { assertPermission, type CheckOptions, type Decision } from './decision.js';
+import { cacheKey, validateResource, type ResourceRef } from './resource.js';
 import { isPromiseLike, type Settling } from './settling.js';
 
 /** One entry of `checkMany`: a permission, on a resource or (without one) from the token alone. */
@@ -9,7 +9,7 @@ export interface CheckRequest {
   readonly resource?: ResourceRef | null;
 }
 
-export interface CheckManyOptions {
+export interface CheckManyOptions extends CheckOptions {
   /** Upstream decisions in flight at once, at most (default 8). */
   concurrency?: number;
 }
@@ -22,11 +22,13 @@ export type DecideOne = (permission: string, resource: ResourceRef | null | unde
 /** Checks the whole batch before anything is asked: bad input fails the call, never one entry. */
 export function assertChecks(checks: unknown, options: CheckManyOptions | undefined): asserts checks is readonly CheckRequest[] {
   if (!Array.isArray(checks)) throw new TypeError('fga-guard: checkMany takes an array of { permission, resource? }');
+  let validated: unknown;
   for (const entry of checks as unknown[]) {
     if (typeof entry !== 'object' || entry === null) throw new TypeError('fga-guard: each check must be { permission, resource? }');
     const { permission, resource } = entry as Partial<CheckRequest>;
     assertPermission(permission);
-    if (resource !== undefined && resource !== null) validateResource(resource);
+    // Entries about one resource often share the object: it is checked once.
+    if (resource !== undefined && resource !== null && resource !== validated) validateResource((validated = resource));
   }
   assertConcurrency(options?.concurrency);
 }
@@ -44,7 +46,8 @@ export function assertPermissionList(permissions: unknown): asserts permissions 
   for (const permission of permissions as unknown[]) assertPermission(permission);
 }
 
-function sameResource(a: ResourceRef | null | undefined, b: ResourceRef | null | undefined): boolean {
+/** Whether two references name the same resource the same way. */
+export function sameResource(a: ResourceRef | null | undefined, b: ResourceRef | null | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || a === null || b === undefined || b === null) return (a ?? undefined) === (b ?? undefined);
   if ('id' in a) return 'id' in b && a.id === b.id;
@@ -60,16 +63,8 @@ const sameCheck = (a: CheckRequest, b: CheckRequest) => a.permission === b.permi
  * answers at once (the token, the cache): a warm batch settles synchronously.
  */
 export function decideMany(checks: readonly CheckRequest[], concurrency: number, decideOne: DecideOne): Settling<Decision[]> {
-  // Which distinct entry each one is: a scan, not a map with built string keys (cheaper for the
-  // few entries a batch usually holds, and a warm batch is a few hundred ns in all).
-  const unique: CheckRequest[] = [];
-  const slots: number[] = [];
-  for (const check of checks) {
-    let slot = 0;
-    while (slot < unique.length && !sameCheck(unique[slot] as CheckRequest, check)) slot++;
-    if (slot === unique.length) unique.push(check);
-    slots.push(slot);
-  }
+  // Most batches repeat nothing: then the entries are decided as given, with nothing to map back.
+  const { unique, slots } = allDistinct(checks) ? { unique: checks, slots: undefined } : distinct(checks);
   const decisions: Decision[] = [];
   for (let index = 0; index < unique.length; index++) {
     const { permission, resource } = unique[index] as CheckRequest;
@@ -80,7 +75,43 @@ export function decideMany(checks: readonly CheckRequest[], concurrency: number,
   return inOrder(slots, decisions);
 }
 
-function inOrder(slots: readonly number[], decisions: readonly Decision[]): Decision[] {
+/** Batches up to this size are compared pairwise; larger ones by keys. */
+const SCAN_LIMIT = 16;
+
+const checkKey = ({ permission, resource }: CheckRequest) =>
+  resource === undefined || resource === null
+    ? cacheKey(permission)
+    : 'id' in resource
+      ? cacheKey(permission, 'id', resource.id)
+      : cacheKey(permission, 'ext', resource.type, resource.externalId);
+
+function allDistinct(checks: readonly CheckRequest[]): boolean {
+  if (checks.length > SCAN_LIMIT) return new Set(checks.map(checkKey)).size === checks.length;
+  for (let later = 1; later < checks.length; later++) {
+    for (let earlier = 0; earlier < later; earlier++) if (sameCheck(checks[earlier] as CheckRequest, checks[later] as CheckRequest)) return false;
+  }
+  return true;
+}
+
+/** The distinct entries, and which of them each entry is. */
+function distinct(checks: readonly CheckRequest[]): { unique: readonly CheckRequest[]; slots: number[] } {
+  const unique: CheckRequest[] = [];
+  const slots: number[] = [];
+  const byKey = new Map<string, number>();
+  for (const check of checks) {
+    const key = checkKey(check);
+    let slot = byKey.get(key);
+    if (slot === undefined) {
+      slot = unique.push(check) - 1;
+      byKey.set(key, slot);
+    }
+    slots.push(slot);
+  }
+  return { unique, slots };
+}
+
+function inOrder(slots: readonly number[] | undefined, decisions: Decision[]): Decision[] {
+  if (slots === undefined) return decisions;
   const ordered: Decision[] = [];
   for (const slot of slots) ordered.push(decisions[slot] as Decision);
   return ordered;

@@ -1,14 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { ServiceUnavailableError } from './errors.js';
-
-/**
- * lru-cache's `ttlResolution: 0`: every expiry check reads the clock. The default (1 ms) reuses a
- * reading and arms a timer to drop it, so under load each cache creates and fires about a thousand
- * timers a second. Inside a loaded Express server, a hit on a cache shaped like the token cache took
- * 0.7–2.3 µs that way against 0.6–1.0 µs reading the clock. A token also dies at its `exp`, not 1 ms
- * later.
- */
-export const EXACT_TTL = 0;
+import type { Generations, ScopeKeys, Stamp } from './invalidation.js';
 
 /**
  * What every lookup passes as lru-cache's `get` options. Left out, `get` makes a new `{}` for them
@@ -16,60 +8,104 @@ export const EXACT_TTL = 0;
  */
 export const LOOKUP = {};
 
+/**
+ * lru-cache's `ttlResolution: 0`: every expiry check reads the clock. The default (1 ms) reuses a
+ * reading and arms a timer to drop it, so under load each cache creates and fires about a thousand
+ * timers a second. A token also dies at its `exp`, not 1 ms later.
+ */
+export const EXACT_TTL = 0;
+
 export interface Loaded<V> {
   value: V;
   /** ms to remember the value; 0 = do not remember. */
   ttl: number;
+  /** What the value depends on besides the scopes the load was started with (e.g. what it found). */
+  scopes?: ScopeKeys;
+}
+
+/** A remembered answer: its value, when it dies (ms on the decision clock) and its birth. */
+export interface Remembered<V> extends Stamp {
+  readonly value: V;
+  readonly expires: number;
 }
 
 interface InFlight<V> {
   readonly answer: Promise<V>;
   /** When the load's budget (its first caller's) runs out, ms of wall-clock time. */
   readonly deadline: number;
+  readonly born: number;
 }
 
 /** The load ran out of its budget: a caller with time left may try again. */
 const outOfTime = (error: unknown) => error instanceof ServiceUnavailableError && error.reason === 'timeout';
 
 /**
- * A bounded cache of answers that also coalesces identical concurrent loads: while one load for a
- * key is in flight, every other caller of that key waits for it. Only answers are stored: a load
- * that throws is forgotten at once and fails all of its waiters, except that a waiter whose own
- * budget outlasts the load's is not failed by the load running out of time: it loads again.
+ * Identical concurrent loads share one upstream call, unless an invalidation came after the load
+ * started and touches what it depends on: a caller never joins a call that may return what was
+ * true before a change it could know of. Errors are never kept; a joiner whose own budget outlasts
+ * the load's is not failed by the load running out of time: it loads again.
  */
-export class CoalescingCache<V extends NonNullable<unknown>> {
-  private readonly answers: LRUCache<string, V> | undefined;
-  private readonly inflight = new Map<string, InFlight<V>>();
+export class InFlightLoads<V> {
+  private readonly loads = new Map<string, InFlight<V>>();
 
-  constructor(max: number | false) {
-    this.answers = max === false ? undefined : new LRUCache<string, V>({ max, ttlAutopurge: false, ttlResolution: EXACT_TTL });
-  }
+  constructor(private readonly generations: Generations) {}
 
-  /** The remembered answer, if any and not expired. */
-  peek(key: string): V | undefined {
-    return this.answers?.get(key, LOOKUP);
-  }
-
-  /** The answer for `key`, loaded by `loader` (which must settle by `deadline`) unless already in flight. */
-  load(key: string, deadline: number, loader: () => Promise<Loaded<V>>): Promise<V> {
-    const pending = this.inflight.get(key);
-    if (pending) {
+  run(key: string, deadline: number, scopes: ScopeKeys, load: (born: number) => Promise<V>): Promise<V> {
+    const pending = this.loads.get(key);
+    if (pending && this.generations.isCurrent(pending.born, scopes)) {
       if (pending.deadline >= deadline) return pending.answer;
       return pending.answer.catch((error: unknown) => {
-        if (outOfTime(error) && Date.now() < deadline) return this.load(key, deadline, loader);
+        if (outOfTime(error) && Date.now() < deadline) return this.run(key, deadline, scopes, load);
         throw error;
       });
     }
-    const answer = loader()
-      .then(({ value, ttl }) => {
-        if (ttl > 0) this.answers?.set(key, value, { ttl });
-        return value;
-      })
-      .finally(() => {
-        if (this.inflight.get(key)?.answer === answer) this.inflight.delete(key);
-      });
-    this.inflight.set(key, { answer, deadline });
+    const born = this.generations.current;
+    const answer = load(born).finally(() => {
+      if (this.loads.get(key)?.answer === answer) this.loads.delete(key);
+    });
+    this.loads.set(key, { answer, deadline, born });
     return answer;
+  }
+}
+
+/**
+ * A bounded cache of answers that coalesces identical concurrent loads. Each answer is stamped with
+ * the generation read before its load and the scopes it depends on; a read serves it only while it
+ * has not expired (an absolute TTL, never extended) and nothing it depends on was invalidated. An
+ * answer already stale when its load ends is not kept.
+ */
+export class CoalescingCache<V extends NonNullable<unknown>> {
+  private readonly answers: LRUCache<string, Remembered<V>> | undefined;
+  private readonly inflight: InFlightLoads<V>;
+
+  constructor(
+    max: number | false,
+    private readonly generations: Generations,
+    private readonly clock: { now(): number },
+  ) {
+    this.answers = max === false ? undefined : new LRUCache<string, Remembered<V>>({ max });
+    this.inflight = new InFlightLoads(generations);
+  }
+
+  /** The remembered answer, if any, unexpired at `now` (the decision clock) and current. */
+  peek(key: string, now: number): V | undefined {
+    const entry = this.answers?.get(key, LOOKUP);
+    if (entry === undefined) return undefined;
+    if (now < entry.expires && this.generations.holds(entry)) return entry.value;
+    this.answers?.delete(key);
+    return undefined;
+  }
+
+  /** The answer for `key`, loaded by `loader` (which must settle by `deadline`) unless already in flight. */
+  load(key: string, deadline: number, scopes: ScopeKeys, loader: () => Promise<Loaded<V>>): Promise<V> {
+    return this.inflight.run(key, deadline, scopes, async (born) => {
+      const { value, ttl, scopes: found } = await loader();
+      const all = found === undefined ? scopes : [...scopes, ...found];
+      if (ttl > 0 && this.answers && this.generations.isCurrent(born, all)) {
+        this.answers.set(key, { value, expires: this.clock.now() + ttl, born, scopes: all });
+      }
+      return value;
+    });
   }
 
   get size(): number {

@@ -5,23 +5,21 @@ import type { ResourceRef } from './resource.js';
 /** The type slot of a resource named by its stored id: no resource type is empty. */
 const STORED_ID = '';
 
-/** Scopes of one membership: permission → resource type (or STORED_ID) → scope prefix. */
-type ScopeTable = ReadonlyMap<string, ReadonlyMap<string, string>>;
+/** Scopes of one membership: resource type (or STORED_ID) → scope prefix. */
+type ScopeTable = ReadonlyMap<string, string>;
 
 /**
- * The decision cache's keys: `<scope>:<resource id>`, where the scope is a number that stands for
- * one (membership, permission, resource type) and is never given to another one, not even after
- * it is forgotten: numbers only go up. So two keys are equal only for the same triple and the
- * same resource id, which runs to the end of the key.
+ * The decision cache's keys, one per (membership, resource): `<scope>:<resource id>`, where the
+ * scope is a number that stands for one (membership, resource type) and is never given to another
+ * one, not even after it is forgotten: numbers only go up. So two keys are equal only for the same
+ * pair and the same resource id, which runs to the end of the key.
  *
- * Why not the triple itself in the key: every warm request looks its decision up by a key built
- * for it, and V8 hashes the whole of a fresh string. With the membership, the permission and the
- * type spelled out (≈ 40 characters), building and hashing the key was 235 of the 300 ns the warm
- * path took over the token path in a loop; with a scope, the warm path took 315 ns a call instead
- * of 500, and a warm Koa request 1.5 µs of CPU less (Node 24; bench/README.md). The scope is
- * found through maps keyed by the membership, the permission and the type: strings that are the
- * same objects request after request (from the remembered token, the guard, the resolver's
- * literal), whose hashes V8 keeps.
+ * Why not the pair itself in the key: every warm request looks its decision up by a key built for
+ * it, and V8 hashes the whole of a fresh string. With the membership and the type spelled out, the
+ * key is ≈ 40 characters; building and hashing one was most of what the warm path cost over the
+ * token path (bench/README.md). The scope is found through maps keyed by the membership and the
+ * type: strings that are the same objects request after request (from the remembered token, the
+ * resolver's literal), whose hashes V8 keeps.
  */
 export class DecisionKeys {
   /** Bounded by the number of scopes they hold together (`sizeCalculation`). */
@@ -32,10 +30,8 @@ export class DecisionKeys {
     this.tables = new LRUCache<string, ScopeTable>({ maxSize: maxScopes, sizeCalculation: scopeCount });
   }
 
-  keyOf(membership: string, permission: string, resource: ResourceRef): string {
-    return 'id' in resource
-      ? this.scopeOf(membership, permission, STORED_ID) + resource.id
-      : this.scopeOf(membership, permission, resource.type) + resource.externalId;
+  keyOf(membership: string, resource: ResourceRef): string {
+    return 'id' in resource ? this.scopeOf(membership, STORED_ID) + resource.id : this.scopeOf(membership, resource.type) + resource.externalId;
   }
 
   /** Forgets every scope; the numbers given so far are still never given again. */
@@ -43,22 +39,17 @@ export class DecisionKeys {
     this.tables.clear();
   }
 
-  private scopeOf(membership: string, permission: string, type: string): string {
+  private scopeOf(membership: string, type: string): string {
     const table = this.tables.get(membership, LOOKUP);
-    const known = table?.get(permission)?.get(type);
+    const known = table?.get(type);
     if (known !== undefined) return known;
     const scope = `${this.nextScope++}:`;
     // A new table, not the old one changed: lru-cache counts an entry's size when it is set. A
     // membership with more scopes than the cache holds is not remembered: each of its decisions
     // is then asked again (answers stay right, only the cache misses).
-    const byType = new Map(table?.get(permission)).set(type, scope);
-    this.tables.set(membership, new Map(table).set(permission, byType));
+    this.tables.set(membership, new Map(table).set(type, scope));
     return scope;
   }
 }
 
-function scopeCount(table: ScopeTable): number {
-  let count = 0;
-  for (const byType of table.values()) count += byType.size;
-  return count;
-}
+const scopeCount = (table: ScopeTable) => table.size;

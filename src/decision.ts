@@ -39,3 +39,28 @@ export function assertPermission(permission: unknown): asserts permission is str
     throw new TypeError('fga-guard: permission must be a non-empty string such as "project:edit"');
   }
 }
+
+/**
+ * 'cached' (default): remembered decisions and membership lookups answer when they can.
+ * 'fresh': they are skipped and WorkOS is asked (identical calls in flight still share one; the
+ * answer is remembered for others).
+ */
+export type Consistency = 'cached' | 'fresh';
+
+export interface CheckOptions {
+  consistency?: Consistency;
+}
+
+export function assertConsistency(consistency: unknown): asserts consistency is Consistency | undefined {
+  if (consistency !== undefined && consistency !== 'cached' && consistency !== 'fresh') {
+    throw new TypeError("fga-guard: consistency must be 'cached' or 'fresh'");
+  }
+}
+
+/** Whether the options ask for a fresh read; TypeError for options that are not options. */
+export function isFresh(options: CheckOptions | undefined): boolean {
+  if (options === undefined) return false;
+  if (typeof options !== 'object' || options === null) throw new TypeError('fga-guard: options must be an object such as { consistency }');
+  assertConsistency(options.consistency);
+  return options.consistency === 'fresh';
+}

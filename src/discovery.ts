@@ -4,7 +4,8 @@ import type { WorkOS } from '@workos-inc/node';
 import { assertConcurrency, decideMany, DEFAULT_CONCURRENCY, type CheckRequest } from './batch.js';
 import { CoalescingCache } from './cache.js';
 import type { Principal } from './claims.js';
-import { assertPermission, type Decision } from './decision.js';
+import { assertPermission, isFresh, type CheckOptions, type Decision } from './decision.js';
+import { membershipScope, organizationScope, resourceScope, userScope, type ScopeKeys } from './invalidation.js';
 import { cacheKey, validateResource, type ResourceRef } from './resource.js';
 import type { Settling } from './settling.js';
 import { listAllPages, type ListedResource, type Listing } from './upstream.js';
@@ -12,14 +13,14 @@ import { listAllPages, type ListedResource, type Listing } from './upstream.js';
 export type AccessibleResource = ListedResource;
 export type AccessibleList = Listing;
 
-export interface ListAccessibleOptions {
+export interface ListAccessibleOptions extends CheckOptions {
   /** The resource whose children are listed. */
   parent: ResourceRef;
   /** Resources at most (default 1 000); `complete: false` when more exist. */
   maxResults?: number;
 }
 
-export interface FilterAccessibleOptions {
+export interface FilterAccessibleOptions extends CheckOptions {
   /** The items' common parent: one listing then answers most of them (checks answer the rest). */
   parent?: ResourceRef;
   /** Upstream checks in flight at once, at most (default 8). */
@@ -35,10 +36,12 @@ export interface DiscoveryContext {
   /** ms to remember a listing with resources in it, and an empty one; 0 = do not remember. */
   readonly ttl: { readonly found: number; readonly empty: number };
   readonly listings: CoalescingCache<Listing>;
+  /** The decision clock remembered answers are checked against. */
+  now(): number;
   /** The membership decisions run for, or null when there is none. */
-  membershipFor(principal: Principal, deadline: number): Settling<string | null>;
+  membershipFor(principal: Principal, deadline: number, fresh: boolean): Settling<string | null>;
   /** One decision, as `check` makes it, within a budget already running. */
-  decide(principal: Principal, permission: string, resource: ResourceRef | null | undefined, deadline: number): Settling<Decision>;
+  decide(principal: Principal, permission: string, resource: ResourceRef | null | undefined, deadline: number, fresh: boolean): Settling<Decision>;
 }
 
 function assertParent(parent: unknown): asserts parent is ResourceRef {
@@ -53,12 +56,14 @@ const listedKey = (resource: ResourceRef) => ('id' in resource ? cacheKey(resour
 export function createDiscovery(context: DiscoveryContext) {
   const { client, listings } = context;
 
-  function remembered(key: string, deadline: number, list: () => Promise<Listing>): Promise<Listing> {
-    const known = listings.peek(key);
+  /** A listing depends on who asked, its parent and every resource it returned. */
+  function remembered(key: string, deadline: number, fresh: boolean, scopes: ScopeKeys, list: () => Promise<Listing>): Promise<Listing> {
+    const known = fresh ? undefined : listings.peek(key, context.now());
     if (known !== undefined) return Promise.resolve(known);
-    return listings.load(key, deadline, async () => {
+    return listings.load(key, deadline, scopes, async () => {
       const value = await list();
-      return { value, ttl: value.resources.length > 0 ? context.ttl.found : context.ttl.empty };
+      const found = value.resources.flatMap(({ id, type, externalId }) => [resourceScope({ id }), resourceScope({ type, externalId })]);
+      return { value, ttl: value.resources.length > 0 ? context.ttl.found : context.ttl.empty, scopes: found };
     });
   }
 
@@ -68,25 +73,27 @@ export function createDiscovery(context: DiscoveryContext) {
     const { parent, maxResults = DEFAULT_MAX_RESULTS } = options;
     assertParent(parent);
     if (!Number.isInteger(maxResults) || maxResults < 1) throw new TypeError('fga-guard: maxResults must be a positive integer');
+    const fresh = isFresh(options);
     const { organizationId } = principal;
     if (organizationId === undefined) return { resources: [], complete: true };
     const deadline = Date.now() + context.timeout;
+    const scopes = [organizationScope(organizationId), userScope(principal.userId), resourceScope(parent)];
 
     // Org-wide in the token: every child of the parent in the caller's organization, and only there.
     // (The two listings name the parent's filters differently.)
     if (principal.permissions.includes(permission)) {
       const parentFilter = 'id' in parent ? { parentResourceId: parent.id } : { parentResourceTypeSlug: parent.type, parentExternalId: parent.externalId };
       const key = cacheKey('organization', organizationId, parentKey(parent), String(maxResults));
-      return remembered(key, deadline, () =>
+      return remembered(key, deadline, fresh, scopes, () =>
         listAllPages(deadline, maxResults, organizationId, (page) => client.authorization.listResources({ organizationId, ...parentFilter, ...page })),
       );
     }
-    const membership = await context.membershipFor(principal, deadline);
+    const membership = await context.membershipFor(principal, deadline, fresh);
     if (membership === null) return { resources: [], complete: true };
     const parentOption =
       'id' in parent ? { parentResourceId: parent.id } : { parentResourceTypeSlug: parent.type, parentResourceExternalId: parent.externalId };
     const key = cacheKey('membership', membership, permission, parentKey(parent), String(maxResults));
-    return remembered(key, deadline, () =>
+    return remembered(key, deadline, fresh, [...scopes, membershipScope(membership)], () =>
       listAllPages(deadline, maxResults, organizationId, (page) =>
         client.authorization.listResourcesForMembership({ organizationMembershipId: membership, permissionSlug: permission, ...parentOption, ...page }),
       ),
@@ -106,6 +113,7 @@ export function createDiscovery(context: DiscoveryContext) {
     if (typeof options !== 'object' || options === null) throw new TypeError('fga-guard: filterAccessible options must be an object');
     if (options.parent !== undefined) assertParent(options.parent);
     assertConcurrency(options.concurrency);
+    const fresh = isFresh(options);
     // Every reference is checked before anything is asked.
     const resources = items.map((item) => {
       const resource = toResource(item);
@@ -118,7 +126,7 @@ export function createDiscovery(context: DiscoveryContext) {
     // assignments only), so whatever it did not return is checked one by one.
     const accessible = new Set<string>();
     if (options.parent !== undefined && !principal.permissions.includes(permission)) {
-      const listing = await listAccessible(principal, permission, { parent: options.parent });
+      const listing = await listAccessible(principal, permission, { parent: options.parent, consistency: options.consistency });
       for (const { id, type, externalId } of listing.resources) {
         accessible.add(listedKey({ id })).add(listedKey({ type, externalId }));
       }
@@ -126,7 +134,7 @@ export function createDiscovery(context: DiscoveryContext) {
     const keys = resources.map(listedKey);
     const unlisted: CheckRequest[] = resources.filter((_, index) => !accessible.has(keys[index] as string)).map((resource) => ({ permission, resource }));
     const deadline = Date.now() + context.timeout;
-    const decisions = await decideMany(unlisted, options.concurrency ?? DEFAULT_CONCURRENCY, (p, resource) => context.decide(principal, p, resource, deadline));
+    const decisions = await decideMany(unlisted, options.concurrency ?? DEFAULT_CONCURRENCY, (p, resource) => context.decide(principal, p, resource, deadline, fresh));
     decisions.forEach((decision, index) => {
       if (decision.allowed) accessible.add(listedKey((unlisted[index] as CheckRequest).resource as ResourceRef));
     });

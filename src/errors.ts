@@ -101,6 +101,36 @@ export class ServiceUnavailableError extends FgaGuardError {
   }
 }
 
+/**
+ * A write (`authz.resources.*`, `authz.roles.*`) that WorkOS refused because of its input: an
+ * unknown role, a role on the wrong resource type, a missing parent, children left without
+ * `cascade`. `status` and `code` are WorkOS's; the message says which write and why.
+ */
+export class WorkOSRequestError extends FgaGuardError {
+  readonly status: number;
+  readonly code: string;
+  constructor(
+    /** Which write, e.g. 'roles.assign'. */
+    readonly operation: string,
+    status: number,
+    code: string | undefined,
+    workosMessage: string,
+  ) {
+    super(`fga-guard: ${operation} was refused by WorkOS (${status}${code ? ` ${code}` : ''}): ${workosMessage}`, {});
+    this.status = status;
+    this.code = code ?? 'workos_request_error';
+  }
+}
+
+/** 400: a webhook delivery whose `WorkOS-Signature` is missing, wrong or stale; nothing was changed. */
+export class WebhookError extends FgaGuardError {
+  readonly status = 400;
+  readonly code = 'invalid_webhook';
+  constructor(message: string) {
+    super(message, {});
+  }
+}
+
 export type UnavailableReason = 'jwks' | 'timeout' | 'rate_limited' | 'upstream' | 'malformed_response';
 
 export function isFgaGuardError(error: unknown): error is FgaGuardError {

@@ -1,9 +1,12 @@
 export { createAuthorizer, type AuthorizedRequest, type Authorizer, type CacheStats } from './authorizer.js';
 export type { CheckManyOptions, CheckRequest } from './batch.js';
+export type { EventFollower, FollowEventsOptions, WebhookOptions, WorkOSEvent } from './events.js';
+export type { InvalidationScope } from './invalidation.js';
+export type { RegisterResourceInput, RemoveResourceOptions, ResourceWrites, RoleAssignmentInput, RoleWrites } from './writes.js';
 export type { AuthorizerOptions, CacheOptions } from './config.js';
 export type { AccessibleList, AccessibleResource, FilterAccessibleOptions, ListAccessibleOptions } from './discovery.js';
 export type { ClaimNames, Principal } from './claims.js';
-export type { Decision, DecisionSource, DenialReason, ResourceResolver } from './decision.js';
+export type { CheckOptions, Consistency, Decision, DecisionSource, DenialReason, ResourceResolver } from './decision.js';
 export type { ResourceRef } from './resource.js';
 export {
   FgaGuardError,
@@ -12,6 +15,8 @@ export {
   InvalidTokenError,
   ServiceUnavailableError,
   UnauthorizedError,
+  WebhookError,
+  WorkOSRequestError,
   isFgaGuardError,
   toErrorResponse,
   type ErrorResponse,

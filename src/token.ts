@@ -18,6 +18,9 @@ const JWKS_RETRY_AFTER_SECONDS = 5;
  * taken for a verified one; the key only has to spread the entries.
  */
 const LOOKUP_KEY_LENGTH = 12;
+const REVOKED_SESSIONS_MAX = 100_000;
+/** Longer than any access token lives (AuthKit's default is 5 minutes). */
+const REVOKED_SESSION_TTL_MS = 24 * 60 * 60_000;
 
 /** The verified-token cache's key for a token, or for a header that ends with one. */
 const lookupKey = (tokenOrHeader: string) => tokenOrHeader.slice(-LOOKUP_KEY_LENGTH);
@@ -130,6 +133,11 @@ export class TokenVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
   private readonly refetches = new RefetchAllowance();
   private readonly verified: LRUCache<string, VerifiedToken> | undefined;
+  /**
+   * Sessions revoked (a `session.revoked` event): their tokens are refused until they would have
+   * expired anyway. Kept a day, at most REVOKED_SESSIONS_MAX of them.
+   */
+  private readonly revokedSessions = new LRUCache<string, true>({ max: REVOKED_SESSIONS_MAX, ttl: REVOKED_SESSION_TTL_MS });
 
   /** `now` reads the wall clock `exp` is measured on (tests pass a scripted one). */
   constructor(
@@ -172,6 +180,14 @@ export class TokenVerifier {
     return entry !== undefined && entry.header === header ? this.unexpired(entry) : undefined;
   }
 
+  /** Refuses the session's tokens from now on, and forgets those already verified (a scan: revocations are rare). */
+  revokeSession(sessionId: string): void {
+    this.revokedSessions.set(sessionId, true);
+    if (this.verified === undefined) return;
+    const keys = [...this.verified.entries()].filter(([, entry]) => entry.principal.sessionId === sessionId).map(([key]) => key);
+    for (const key of keys) this.verified.delete(key);
+  }
+
   /**
    * `exp` is checked again on every hit, on the wall clock it is written in: the cache measures an
    * entry's age on a monotonic clock, which a wall-clock step or a paused VM leaves behind. An
@@ -192,6 +208,10 @@ export class TokenVerifier {
     if (token.length > maxTokenLength) throw new InvalidTokenError(realm, 'The access token is too large');
 
     const principal = await this.verifyUncached(token);
+    // Checked after the await: a revocation may have come while the token was being verified.
+    if (principal.sessionId !== undefined && this.revokedSessions.has(principal.sessionId)) {
+      throw new InvalidTokenError(this.config.realm, 'The session was revoked');
+    }
     const expiresAt = (principal.claims.exp as number) * 1000;
     // Read after the await: time has passed since verification checked `exp`. A TTL of 0 would be
     // "never stale" to lru-cache, so a token at or past its `exp` is not remembered at all.

@@ -7,16 +7,25 @@ const DEFAULT_RETRY_AFTER_SECONDS = 2;
 /** One retry of a transient failure at most, whatever Retry-After says; this long after a failure without one. */
 const MAX_RETRIES = 1;
 const BACKOFF_MS = 50;
-/** Answers about the request itself (unknown membership or resource, bad input): a denial, not an outage. */
-const REFUSAL_STATUSES = new Set([400, 404, 422]);
+/** Answers about the request itself (unknown membership or resource, bad input, a conflict): a denial, not an outage. */
+const REFUSAL_STATUSES = new Set([400, 404, 409, 422]);
 
-/** WorkOS refused the question (404/400/422): the caller denies. */
-export class UpstreamRefusal extends Error {}
+/** WorkOS refused the question (400/404/409/422): a check denies; a write reports it. */
+export class UpstreamRefusal extends Error {
+  constructor(
+    readonly status: number,
+    /** WorkOS's error code (e.g. `entity_not_found`), when it gave one. */
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 class DeadlineExceeded extends Error {}
 
 type Failure =
-  | { kind: 'refused' }
+  | { kind: 'refused'; status: number; code: string | undefined; message: string }
   | { kind: 'transient'; reason: UnavailableReason; retryAfterMs?: number }
   | { kind: 'fatal'; reason: UnavailableReason };
 
@@ -43,6 +52,16 @@ function rateLimited(retryAfter: unknown): Failure {
     : { kind: 'fatal', reason: 'rate_limited' };
 }
 
+function refusal(error: unknown, status: number): Failure {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return {
+    kind: 'refused',
+    status,
+    code: typeof code === 'string' ? code : undefined,
+    message: typeof message === 'string' && message.length > 0 ? message : `WorkOS answered ${status}`,
+  };
+}
+
 function classify(error: unknown): Failure {
   // A body that is not JSON; on an error status the SDK wraps the ParseError in a plain Error.
   const parseError = [error, (error as { cause?: unknown } | null)?.cause].find(isParseError);
@@ -55,7 +74,7 @@ function classify(error: unknown): Failure {
   const status = statusOf(error);
   // No HTTP status: a network error (the SDK wraps it).
   if (status === undefined) return { kind: 'transient', reason: 'upstream' };
-  if (REFUSAL_STATUSES.has(status)) return { kind: 'refused' };
+  if (REFUSAL_STATUSES.has(status)) return refusal(error, status);
   if (status === 429) return rateLimited((error as { retryAfter?: unknown }).retryAfter);
   if (status === 408 || status >= 500) return { kind: 'transient', reason: 'upstream' };
   // 401/403 and the like: fga-guard's own API key or configuration is wrong. Fail closed.
@@ -106,7 +125,7 @@ export async function callWithinBudget<T>(deadline: number, call: () => Promise<
       }
       failure = classify(error);
     }
-    if (failure.kind === 'refused') throw new UpstreamRefusal();
+    if (failure.kind === 'refused') throw new UpstreamRefusal(failure.status, failure.code, failure.message);
     const pause = failure.kind === 'transient' && attempt < MAX_RETRIES ? (failure.retryAfterMs ?? BACKOFF_MS) : undefined;
     // A retry that cannot fit in the budget is not tried (nor waited for).
     if (pause === undefined || Date.now() + pause >= deadline) {

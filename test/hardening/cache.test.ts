@@ -210,16 +210,17 @@ describe('cache keys cannot collide', () => {
     );
     const nonEmpty = part.filter((p) => p.length > 0);
     const resource = fc.oneof(fc.record({ id: nonEmpty }), fc.record({ type: nonEmpty, externalId: nonEmpty }));
-    const decision = fc.tuple(nonEmpty, nonEmpty, resource);
+    const decision = fc.tuple(nonEmpty, resource);
     // One key set for the whole run, as an authorizer has one for its life, and small, so that
-    // scopes are forgotten and made again all along: a key never names two different decisions.
+    // scopes are forgotten and made again all along: a key never names two different
+    // (membership, resource) pairs.
     const keys = new DecisionKeys(8);
     const decided = new Map<string, string>();
     fc.assert(
       fc.property(fc.array(decision, { minLength: 1, maxLength: 20 }), (asked) => {
-        for (const triple of asked) {
-          const key = keys.keyOf(...triple);
-          const named = JSON.stringify(triple);
+        for (const pair of asked) {
+          const key = keys.keyOf(...pair);
+          const named = JSON.stringify(pair);
           if ((decided.get(key) ?? named) !== named) return false;
           decided.set(key, named);
         }
@@ -229,20 +230,20 @@ describe('cache keys cannot collide', () => {
     );
   });
 
-  it('decision keys: the same decision asked again has the same key while its scope is remembered, a new one after', () => {
+  it('decision keys: the same pair asked again has the same key while its scope is remembered, a new one after', () => {
     const keys = new DecisionKeys(2);
     const p1 = { type: 'project', externalId: 'p-1' };
-    const first = keys.keyOf('om_a', 'project:edit', p1);
-    expect(keys.keyOf('om_a', 'project:edit', { ...p1 })).toBe(first);
-    expect(keys.keyOf('om_a', 'project:edit', { type: 'project', externalId: 'p-2' })).not.toBe(first);
-    expect(keys.keyOf('om_a', 'project:edit', { id: 'p-1' })).not.toBe(first);
+    const first = keys.keyOf('om_a', p1);
+    expect(keys.keyOf('om_a', { ...p1 })).toBe(first);
+    expect(keys.keyOf('om_a', { type: 'project', externalId: 'p-2' })).not.toBe(first);
+    expect(keys.keyOf('om_a', { id: 'p-1' })).not.toBe(first);
     // Two more scopes push om_a's out (2 scopes at most): asked again, it gets a number never used.
-    keys.keyOf('om_b', 'project:edit', p1);
-    keys.keyOf('om_c', 'project:edit', p1);
-    const again = keys.keyOf('om_a', 'project:edit', p1);
+    keys.keyOf('om_b', p1);
+    keys.keyOf('om_c', p1);
+    const again = keys.keyOf('om_a', p1);
     expect(again).not.toBe(first);
     keys.clear();
-    expect([first, again]).not.toContain(keys.keyOf('om_a', 'project:edit', p1));
+    expect([first, again]).not.toContain(keys.keyOf('om_a', p1));
   });
 });
 
