@@ -78,8 +78,10 @@ export function effectOf(event: WorkOSEvent): Effect {
     }
     case 'organization_membership.updated':
     case 'organization_membership.deleted': {
+      // The user too: a membership that becomes active again is found by a lookup of its user.
       const membershipId = field(data, 'id', 'id');
-      return membershipId === undefined ? undefined : { scope: { membershipId } };
+      const userId = field(data, 'userId', 'user_id');
+      return membershipId === undefined ? undefined : { scope: userId === undefined ? { membershipId } : { membershipId, userId } };
     }
     case 'group.member_added':
     case 'group.member_removed': {
