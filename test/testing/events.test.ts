@@ -139,7 +139,7 @@ describe('event log', () => {
 
 describe('GET /events', () => {
   async function makeEvents(count: number): Promise<void> {
-    for (let i = 0; i < count; i++) await workos.authorization.createPermission({ slug: `p:${i}` });
+    for (let i = 0; i < count; i++) await workos.authorization.createPermission({ slug: `p:${i}`, name: `P ${i}` });
   }
 
   it('pages with the after cursor, oldest first', async () => {
@@ -154,7 +154,7 @@ describe('GET /events', () => {
     const caughtUp = await workos.events.listEvents({ events: ['permission.created'], after: third.listMetadata.after ?? '' });
     expect(caughtUp).toMatchObject({ data: [], listMetadata: { after: null } });
     // Events recorded later appear after the same cursor.
-    await workos.authorization.createPermission({ slug: 'p:late' });
+    await workos.authorization.createPermission({ slug: 'p:late', name: 'Late' });
     const later = await workos.events.listEvents({ events: ['permission.created'], after: third.listMetadata.after ?? '' });
     expect(later.data.map((event) => (event.data as { slug: string }).slug)).toEqual(['p:late']);
   });
