@@ -5,6 +5,8 @@ export const ENDPOINT_NAMES = [
   'getOrganizationMembership',
   'deactivateOrganizationMembership',
   'reactivateOrganizationMembership',
+  'revokeSession',
+  'listEvents',
   'createEnvironmentRole',
   'listEnvironmentRoles',
   'getEnvironmentRole',

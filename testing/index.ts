@@ -7,3 +7,5 @@ export type { Fault } from './faults.js';
 export { ENDPOINT_NAMES, type EndpointName } from './endpoints.js';
 export type { MembershipStatus } from './model.js';
 export { demoSeed } from './demo-seed.js';
+export type { WorkOSEventWire } from './events.js';
+export type { DeliverWebhooksOptions, WebhookDelivery } from './webhooks.js';

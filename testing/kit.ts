@@ -1,11 +1,14 @@
 import { WorkOS, type WorkOSOptions } from '@workos-inc/node';
+import { EventLog, type WorkOSEventWire } from './events.js';
 import { CallCounters, FaultRegistry, type Fault } from './faults.js';
 import { SigningKeys } from './keys.js';
 import { FgaModel, type MembershipStatus } from './model.js';
 import { applySeed, type TestKitSeed } from './seed.js';
 import type { EndpointName } from './endpoints.js';
 import { startServer } from './server.js';
+import { SessionRegistry } from './sessions.js';
 import { mintAccessToken, type MintTokenOptions } from './tokens.js';
+import { WebhookSender, type DeliverWebhooksOptions, type WebhookDelivery } from './webhooks.js';
 
 export interface TestKitOptions {
   /** Default 0: a random free port. */
@@ -37,9 +40,26 @@ export interface TestKit {
   signToken(payload: Record<string, unknown>, header?: Record<string, unknown>): string;
   /** Makes a new current signing key and returns its kid; the JWKS keeps the previous keys unless keepPrevious is false. */
   rotateKeys(options?: { keepPrevious?: boolean }): string;
-  /** Adds to the model at run time; same shape and validation as the initial seed. */
+  /** Adds to the model at run time; same shape and validation as the initial seed. Records the events WorkOS would send. */
   seed(fragment: TestKitSeed): void;
+  /** Records `organization_membership.updated`. */
   setMembershipStatus(membershipId: string, status: MembershipStatus): void;
+  /** Records `group.member_added` when the membership was not in the group yet. */
+  addGroupMember(groupId: string, membershipId: string): void;
+  /** Records `group.member_removed` when the membership was in the group. */
+  removeGroupMember(groupId: string, membershipId: string): void;
+  /**
+   * Revokes a session (the `sid` of the kit's tokens) and records `session.revoked`. The session's user and
+   * organization come from the tokens the kit signed with that sid, else from `known`.
+   */
+  revokeSession(sessionId: string, known?: { user?: string; organization?: string }): WorkOSEventWire;
+  /** Copies of the events recorded since start (not for the initial seed), oldest first, as `GET /events` serves them. */
+  events(): WorkOSEventWire[];
+  /**
+   * POSTs every event the url has not acknowledged yet (2xx), oldest first, one at a time, signed like WorkOS
+   * (`WorkOS-Signature: t=<ms>, v1=<hex HMAC-SHA256>`). An event answered otherwise is sent again on the next call.
+   */
+  deliverWebhooks(options: DeliverWebhooksOptions): Promise<WebhookDelivery>;
   /** Makes matching calls fail or stall; returns a function that removes the fault. */
   inject(endpoint: EndpointName | '*', fault: Fault): () => void;
   clearFaults(): void;
@@ -56,10 +76,20 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
   const apiKey = options.apiKey ?? 'sk_test_testkit';
   const model = new FgaModel();
   if (options.seed) applySeed(model, options.seed);
+  const events = new EventLog(model);
+  const sessions = new SessionRegistry();
+  const webhooks = new WebhookSender(() => events.all());
   const keys = new SigningKeys();
+  // Every token the kit signs names its session, so revokeSession can say whose session it was.
+  const signer = {
+    sign: (payload: Record<string, unknown>, header?: Record<string, unknown>) => {
+      sessions.remember(payload);
+      return keys.sign(payload, header);
+    },
+  };
   const faults = new FaultRegistry<EndpointName>();
   const counters = new CallCounters<EndpointName>();
-  const server = await startServer({ host, port: options.port ?? 0, apiKey, clientId, model, keys, faults, counters });
+  const server = await startServer({ host, port: options.port ?? 0, apiKey, clientId, model, events, sessions, keys, faults, counters });
 
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
   const issuer = `${url}/user_management/${clientId}`;
@@ -71,13 +101,27 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
     issuer,
     jwksUrl: `${url}/sso/jwks/${clientId}`,
     workos: (workosOptions = {}) => new WorkOS(apiKey, { apiHostname: host, port: server.port, https: false, clientId, ...workosOptions }),
-    mintToken: (mintOptions) => mintAccessToken(keys, model, issuer, mintOptions),
-    signToken: (payload, header) => keys.sign(payload, header),
+    mintToken: (mintOptions) => mintAccessToken(signer, model, issuer, mintOptions),
+    signToken: (payload, header) => signer.sign(payload, header),
     rotateKeys: ({ keepPrevious = true } = {}) => keys.rotate(keepPrevious),
-    seed: (fragment) => applySeed(model, fragment),
-    setMembershipStatus: (membershipId, status) => {
-      model.setMembershipStatus(membershipId, status);
+    seed: (fragment) => {
+      for (const change of applySeed(model, fragment)) events.created(change);
     },
+    setMembershipStatus: (membershipId, status) => {
+      events.membership('updated', model.setMembershipStatus(membershipId, status));
+    },
+    addGroupMember: (groupId, membershipId) => {
+      if (model.addGroupMember(groupId, membershipId)) events.groupMember('added', model.getGroup(groupId), membershipId);
+    },
+    removeGroupMember: (groupId, membershipId) => {
+      if (model.removeGroupMember(groupId, membershipId)) events.groupMember('removed', model.getGroup(groupId), membershipId);
+    },
+    revokeSession: (sessionId, known) => {
+      if (typeof sessionId !== 'string' || sessionId === '') throw new TypeError('revokeSession: sessionId must be a non-empty string.');
+      return structuredClone(events.sessionRevoked(sessions.revoke(sessionId, known)));
+    },
+    events: () => structuredClone([...events.all()]),
+    deliverWebhooks: (deliverOptions) => webhooks.deliver(deliverOptions),
     inject: (endpoint, fault) => faults.inject(endpoint, fault),
     clearFaults: () => faults.clear(),
     calls: (endpoint) => counters.count(endpoint),

@@ -331,9 +331,8 @@ export class FgaModel {
     return record;
   }
 
-  /** The permission with this slug, created on first mention (seeds may just name permissions in roles). */
-  ensurePermission(slug: string): PermissionRecord {
-    return this.state.permissions.get(slug) ?? this.createPermission({ slug });
+  hasPermission(slug: string): boolean {
+    return this.state.permissions.has(slug);
   }
 
   getPermission(slug: string): PermissionRecord {
@@ -352,10 +351,11 @@ export class FgaModel {
     return record;
   }
 
-  deletePermission(slug: string): void {
-    this.getPermission(slug);
+  deletePermission(slug: string): PermissionRecord {
+    const record = this.getPermission(slug);
     this.state.permissions.delete(slug);
     for (const role of this.state.roles.values()) role.permissions = role.permissions.filter((p) => p !== slug);
+    return record;
   }
 
   // ---- roles ------------------------------------------------------------------------------------
@@ -438,9 +438,10 @@ export class FgaModel {
     return this.setRolePermissions(organizationId, slug, record.permissions.filter((p) => p !== permission));
   }
 
-  deleteRole(organizationId: string | null, slug: string): void {
+  deleteRole(organizationId: string | null, slug: string): RoleRecord {
     const record = this.getRole(organizationId, slug);
     this.state.roles.delete(roleKey(record.organizationId, record.slug));
+    return record;
   }
 
   private normalizeTypeSlug(slug: string | null | undefined): string | null {
@@ -657,6 +658,27 @@ export class FgaModel {
     const record = this.state.groups.get(id);
     if (!record) throw notFound(`Group ${id}`);
     return record;
+  }
+
+  /** Adds a membership of the group's organization to the group; false when it already was a member. */
+  addGroupMember(groupId: string, membershipId: string): boolean {
+    const group = this.getGroup(groupId);
+    if (this.getMembership(membershipId).organizationId !== group.organizationId) {
+      throw unprocessable('invalid_group_member', `Membership ${membershipId} belongs to another organization than the group.`);
+    }
+    if (group.memberIds.includes(membershipId)) return false;
+    group.memberIds.push(membershipId);
+    group.updatedAt = new Date().toISOString();
+    return true;
+  }
+
+  /** False when the membership was not a member. */
+  removeGroupMember(groupId: string, membershipId: string): boolean {
+    const group = this.getGroup(groupId);
+    if (!group.memberIds.includes(membershipId)) return false;
+    group.memberIds = group.memberIds.filter((id) => id !== membershipId);
+    group.updatedAt = new Date().toISOString();
+    return true;
   }
 
   private groupAssignmentsOf(membership: MembershipRecord): GroupAssignmentRecord[] {

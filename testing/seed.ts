@@ -1,4 +1,14 @@
-import { MEMBERSHIP_STATUSES, type FgaModel, type MembershipStatus } from './model.js';
+import {
+  MEMBERSHIP_STATUSES,
+  type FgaModel,
+  type GroupRecord,
+  type MembershipRecord,
+  type MembershipStatus,
+  type OrganizationRecord,
+  type PermissionRecord,
+  type RoleRecord,
+  type UserRecord,
+} from './model.js';
 
 /** A resource in a seed: by id, or by type + external id (inside the entry's organization). */
 export type SeedResourceRef = { id: string } | { type: string; externalId: string };
@@ -30,6 +40,15 @@ export interface TestKitSeed {
   /** Without `resource`: the role is assigned on the organization itself (an organization-level role). */
   groupAssignments?: Array<{ group: string; role: string; resource?: SeedResourceRef }>;
 }
+
+/** Something a seed created that WorkOS would announce with an event, in the order it was created. */
+export type SeedChange =
+  | { kind: 'organization'; record: OrganizationRecord }
+  | { kind: 'user'; record: UserRecord }
+  | { kind: 'permission'; record: PermissionRecord }
+  | { kind: 'role'; record: RoleRecord }
+  | { kind: 'membership'; record: MembershipRecord }
+  | { kind: 'group'; record: GroupRecord };
 
 export class SeedError extends Error {
   override name = 'SeedError';
@@ -85,38 +104,44 @@ function eachEntry(seed: Entry, section: keyof TestKitSeed, apply: (entry: Entry
 /**
  * Adds a seed (or a fragment of one) to the model. All or nothing: the seed is applied to a copy, and the
  * copy replaces the model only when every entry was valid. Throws {@link SeedError} naming the offending entry.
+ * Returns what it created that WorkOS announces with events (not resource types, resources or assignments).
  */
-export function applySeed(model: FgaModel, seed: TestKitSeed): void {
+export function applySeed(model: FgaModel, seed: TestKitSeed): SeedChange[] {
   if (typeof seed !== 'object' || seed === null) throw new SeedError('seed must be an object');
   const source = seed as Entry;
   const draft = model.clone();
+  const changes: SeedChange[] = [];
 
   eachEntry(source, 'resourceTypes', (entry) => {
     draft.addResourceType(readString(entry, 'slug'), readOptionalString(entry, 'parent') ?? null);
   });
   eachEntry(source, 'permissions', (entry) => {
-    draft.createPermission({
+    const record = draft.createPermission({
       slug: readString(entry, 'slug'),
       name: readOptionalString(entry, 'name'),
       description: readOptionalString(entry, 'description'),
       resourceTypeSlug: readOptionalString(entry, 'resourceType'),
     });
+    changes.push({ kind: 'permission', record });
   });
   eachEntry(source, 'organizations', (entry) => {
-    draft.addOrganization({ id: readOptionalString(entry, 'id'), name: readString(entry, 'name') });
+    changes.push({ kind: 'organization', record: draft.addOrganization({ id: readOptionalString(entry, 'id'), name: readString(entry, 'name') }) });
   });
   eachEntry(source, 'users', (entry) => {
-    draft.addUser({
+    const record = draft.addUser({
       id: readOptionalString(entry, 'id'),
       email: readString(entry, 'email'),
       firstName: readOptionalString(entry, 'firstName'),
       lastName: readOptionalString(entry, 'lastName'),
     });
+    changes.push({ kind: 'user', record });
   });
   eachEntry(source, 'roles', (entry) => {
     const permissions = readStrings(entry, 'permissions');
-    permissions.forEach((slug) => draft.ensurePermission(slug));
-    draft.createRole({
+    for (const slug of permissions) {
+      if (!draft.hasPermission(slug)) changes.push({ kind: 'permission', record: draft.createPermission({ slug }) });
+    }
+    const record = draft.createRole({
       slug: readString(entry, 'slug'),
       name: readOptionalString(entry, 'name'),
       description: readOptionalString(entry, 'description'),
@@ -124,15 +149,17 @@ export function applySeed(model: FgaModel, seed: TestKitSeed): void {
       organizationId: readOptionalString(entry, 'organization'),
       permissions,
     });
+    changes.push({ kind: 'role', record });
   });
   eachEntry(source, 'memberships', (entry) => {
-    draft.addMembership({
+    const record = draft.addMembership({
       id: readOptionalString(entry, 'id'),
       userId: readString(entry, 'user'),
       organizationId: readString(entry, 'organization'),
       roleSlug: readOptionalString(entry, 'role') ?? 'member',
       status: readStatus(entry),
     });
+    changes.push({ kind: 'membership', record });
   });
   eachEntry(source, 'resources', (entry) => {
     draft.createResource({
@@ -149,12 +176,13 @@ export function applySeed(model: FgaModel, seed: TestKitSeed): void {
     draft.assignRole(readString(entry, 'membership'), readString(entry, 'role'), readResourceRef(entry, 'resource'));
   });
   eachEntry(source, 'groups', (entry) => {
-    draft.addGroup({
+    const record = draft.addGroup({
       id: readOptionalString(entry, 'id'),
       organizationId: readString(entry, 'organization'),
       name: readString(entry, 'name'),
       memberIds: readStrings(entry, 'members'),
     });
+    changes.push({ kind: 'group', record });
   });
   eachEntry(source, 'groupAssignments', (entry) => {
     draft.assignGroupRole(
@@ -165,4 +193,5 @@ export function applySeed(model: FgaModel, seed: TestKitSeed): void {
   });
 
   model.adopt(draft);
+  return changes;
 }

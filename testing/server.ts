@@ -2,8 +2,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { EndpointName } from './endpoints.js';
+import type { EventLog } from './events.js';
 import type { CallCounters, Fault, FaultRegistry } from './faults.js';
 import type { SigningKeys } from './keys.js';
+import { serializeSession, type SessionRegistry } from './sessions.js';
 import {
   MEMBERSHIP_STATUSES,
   type FgaModel,
@@ -96,6 +98,9 @@ class Fields {
 
 interface RouteContext {
   model: FgaModel;
+  /** Every mutation records the event WorkOS would send for it (role assignments and resources have none). */
+  events: EventLog;
+  sessions: SessionRegistry;
   keys: SigningKeys;
   clientId: string;
   param(name: string): string;
@@ -158,6 +163,17 @@ function organizationRoleSlug(name: string): string {
   return `org-${base ? `${base}-` : ''}${randomUUID().slice(0, 8)}`;
 }
 
+function roleUpdated(context: RouteContext, role: ReturnType<FgaModel['getRole']>): Reply {
+  context.events.role('updated', role);
+  return ok(serializeRole(role));
+}
+
+function membershipStatusSet(context: RouteContext, status: MembershipStatus): Reply {
+  const membership = context.model.setMembershipStatus(context.param('membershipId'), status);
+  context.events.membership('updated', membership);
+  return ok(serializeMembershipWithOrganization(context.model)(membership));
+}
+
 /** Role endpoints, shared by environment roles (scope null) and organization roles (scope = the path's organization). */
 function roleHandlers(scopeOf: (context: RouteContext) => string | null) {
   return {
@@ -166,17 +182,15 @@ function roleHandlers(scopeOf: (context: RouteContext) => string | null) {
       // The spec requires both for environment roles; an organization role needs only a name.
       const name = scope === null ? c.body.optional('name') : c.body.required('name');
       const slug = scope === null ? c.body.required('slug') : (c.body.optional('slug') ?? organizationRoleSlug(name ?? ''));
-      return created(
-        serializeRole(
-          c.model.createRole({
-            slug,
-            name,
-            description: c.body.nullable('description'),
-            resourceTypeSlug: c.body.optional('resource_type_slug'),
-            organizationId: scope,
-          }),
-        ),
-      );
+      const role = c.model.createRole({
+        slug,
+        name,
+        description: c.body.nullable('description'),
+        resourceTypeSlug: c.body.optional('resource_type_slug'),
+        organizationId: scope,
+      });
+      c.events.role('created', role);
+      return created(serializeRole(role));
     },
     list: (c: RouteContext) => {
       const scope = scopeOf(c);
@@ -184,10 +198,9 @@ function roleHandlers(scopeOf: (context: RouteContext) => string | null) {
       return ok({ object: 'list', data: roles.map(serializeRole) });
     },
     get: (c: RouteContext) => ok(serializeRole(c.model.getRole(scopeOf(c), c.param('slug')))),
-    update: (c: RouteContext) => ok(serializeRole(c.model.updateRole(scopeOf(c), c.param('slug'), editableFields(c)))),
-    setPermissions: (c: RouteContext) =>
-      ok(serializeRole(c.model.setRolePermissions(scopeOf(c), c.param('slug'), c.body.strings('permissions')))),
-    addPermission: (c: RouteContext) => ok(serializeRole(c.model.addRolePermission(scopeOf(c), c.param('slug'), c.body.required('slug')))),
+    update: (c: RouteContext) => roleUpdated(c, c.model.updateRole(scopeOf(c), c.param('slug'), editableFields(c))),
+    setPermissions: (c: RouteContext) => roleUpdated(c, c.model.setRolePermissions(scopeOf(c), c.param('slug'), c.body.strings('permissions'))),
+    addPermission: (c: RouteContext) => roleUpdated(c, c.model.addRolePermission(scopeOf(c), c.param('slug'), c.body.required('slug'))),
   };
 }
 
@@ -227,12 +240,30 @@ const routes = {
   deactivateOrganizationMembership: {
     method: 'PUT',
     path: '/user_management/organization_memberships/:membershipId/deactivate',
-    handle: (c) => ok(serializeMembershipWithOrganization(c.model)(c.model.setMembershipStatus(c.param('membershipId'), 'inactive'))),
+    handle: (c) => membershipStatusSet(c, 'inactive'),
   },
   reactivateOrganizationMembership: {
     method: 'PUT',
     path: '/user_management/organization_memberships/:membershipId/reactivate',
-    handle: (c) => ok(serializeMembershipWithOrganization(c.model)(c.model.setMembershipStatus(c.param('membershipId'), 'active'))),
+    handle: (c) => membershipStatusSet(c, 'active'),
+  },
+
+  // ---- sessions and events ----
+  revokeSession: {
+    method: 'POST',
+    path: '/user_management/sessions/revoke',
+    handle: (c) => {
+      const sessionId = c.body.required('session_id');
+      if (!c.sessions.find(sessionId)) throw new ApiError(404, 'entity_not_found', `Session ${sessionId} not found.`);
+      const session = c.sessions.revoke(sessionId);
+      c.events.sessionRevoked(session);
+      return ok(serializeSession(session));
+    },
+  },
+  listEvents: {
+    method: 'GET',
+    path: '/events',
+    handle: (c) => ok(c.events.list(c.query)),
   },
 
   // ---- roles ----
@@ -260,33 +291,30 @@ const routes = {
     method: 'DELETE',
     path: '/authorization/organizations/:organizationId/roles/:slug',
     handle: (c) => {
-      c.model.deleteRole(c.param('organizationId'), c.param('slug'));
+      c.events.role('deleted', c.model.deleteRole(c.param('organizationId'), c.param('slug')));
       return noContent();
     },
   },
   removeOrganizationRolePermission: {
     method: 'DELETE',
     path: '/authorization/organizations/:organizationId/roles/:slug/permissions/:permissionSlug',
-    handle: (c) => {
-      return ok(serializeRole(c.model.removeRolePermission(c.param('organizationId'), c.param('slug'), c.param('permissionSlug'))));
-    },
+    handle: (c) => roleUpdated(c, c.model.removeRolePermission(c.param('organizationId'), c.param('slug'), c.param('permissionSlug'))),
   },
 
   // ---- permissions ----
   createPermission: {
     method: 'POST',
     path: '/authorization/permissions',
-    handle: (c) =>
-      created(
-        serializePermission(
-          c.model.createPermission({
-            slug: c.body.required('slug'),
-            name: c.body.optional('name'),
-            description: c.body.nullable('description'),
-            resourceTypeSlug: c.body.optional('resource_type_slug'),
-          }),
-        ),
-      ),
+    handle: (c) => {
+      const permission = c.model.createPermission({
+        slug: c.body.required('slug'),
+        name: c.body.optional('name'),
+        description: c.body.nullable('description'),
+        resourceTypeSlug: c.body.optional('resource_type_slug'),
+      });
+      c.events.permission('created', permission);
+      return created(serializePermission(permission));
+    },
   },
   listPermissions: {
     method: 'GET',
@@ -301,13 +329,17 @@ const routes = {
   updatePermission: {
     method: 'PATCH',
     path: '/authorization/permissions/:slug',
-    handle: (c) => ok(serializePermission(c.model.updatePermission(c.param('slug'), editableFields(c)))),
+    handle: (c) => {
+      const permission = c.model.updatePermission(c.param('slug'), editableFields(c));
+      c.events.permission('updated', permission);
+      return ok(serializePermission(permission));
+    },
   },
   deletePermission: {
     method: 'DELETE',
     path: '/authorization/permissions/:slug',
     handle: (c) => {
-      c.model.deletePermission(c.param('slug'));
+      c.events.permission('deleted', c.model.deletePermission(c.param('slug')));
       return noContent();
     },
   },
@@ -594,6 +626,8 @@ export interface KitServerOptions {
   apiKey: string;
   clientId: string;
   model: FgaModel;
+  events: EventLog;
+  sessions: SessionRegistry;
   keys: SigningKeys;
   faults: FaultRegistry<EndpointName>;
   counters: CallCounters<EndpointName>;
@@ -675,6 +709,8 @@ export async function startServer(options: KitServerOptions): Promise<KitServer>
     try {
       const result = match.route.handle({
         model: options.model,
+        events: options.events,
+        sessions: options.sessions,
         keys: options.keys,
         clientId: options.clientId,
         param: (name) => match.params.get(name) ?? '',

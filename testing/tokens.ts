@@ -24,7 +24,7 @@ const DEFAULT_LIFETIME_SECONDS = 300;
  * An AuthKit-shaped access token. Without `role`, it is the role of the user's membership in the
  * organization; without `permissions`, they are that role's (as AuthKit puts them in the token).
  */
-export function mintAccessToken(keys: SigningKeys, model: FgaModel, issuer: string, options: MintTokenOptions): string {
+export function mintAccessToken(keys: Pick<SigningKeys, 'sign'>, model: FgaModel, issuer: string, options: MintTokenOptions): string {
   const role = options.role ?? model.findMembership(options.user, options.organization)?.roleSlug;
   const permissions = options.permissions ?? (role === undefined ? [] : model.rolePermissions(options.organization, role));
   const issuedAt = Math.floor(Date.now() / 1000);

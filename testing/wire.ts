@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type {
   AssignmentRecord,
   GroupAssignmentRecord,
+  GroupRecord,
   MembershipRecord,
+  OrganizationRecord,
   PermissionRecord,
   ResourceRecord,
   RoleRecord,
@@ -40,16 +42,23 @@ export function invalidParameter(field: string, problem: 'required' | 'invalid',
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
+/** `value` (a non-negative integer) in Crockford base32, left-padded to `length` digits. */
+export function crockford(value: number, length: number): string {
+  let digits = '';
+  for (let rest = value, i = 0; i < length; i++) {
+    digits = CROCKFORD.charAt(rest % 32) + digits;
+    rest = Math.floor(rest / 32);
+  }
+  return digits;
+}
+
+export function randomCrockford(length: number): string {
+  return Array.from(randomBytes(length), (byte) => CROCKFORD.charAt(byte % 32)).join('');
+}
+
 /** WorkOS-style id: `<prefix>_` + a ULID (time-ordered, Crockford base32). */
 export function generateId(prefix: string): string {
-  let time = Date.now();
-  let timePart = '';
-  for (let i = 0; i < 10; i++) {
-    timePart = CROCKFORD.charAt(time % 32) + timePart;
-    time = Math.floor(time / 32);
-  }
-  const randomPart = Array.from(randomBytes(16), (byte) => CROCKFORD.charAt(byte % 32)).join('');
-  return `${prefix}_${timePart}${randomPart}`;
+  return `${prefix}_${crockford(Date.now(), 10)}${randomCrockford(16)}`;
 }
 
 export const ORGANIZATION_LEVEL_TYPE = 'organization';
@@ -222,5 +231,78 @@ export function paginate<T extends { id: string }>(
     object: 'list',
     data: page.map(serialize),
     list_metadata: { before: hasEarlier ? first.id : null, after: hasLater ? last.id : null },
+  };
+}
+
+// ---- event data: what WorkOS puts in `data` of each event type (the SDK's event deserializers read these) ----
+
+/** `organization_membership.*`: the membership as the API returns it, without the embedded user. */
+export function serializeMembershipEvent(membership: MembershipRecord, organizationName: string) {
+  return {
+    object: 'organization_membership',
+    id: membership.id,
+    user_id: membership.userId,
+    organization_id: membership.organizationId,
+    organization_name: organizationName,
+    status: membership.status,
+    role: { slug: membership.roleSlug },
+    roles: [{ slug: membership.roleSlug }],
+    directory_managed: false,
+    custom_attributes: {},
+    created_at: membership.createdAt,
+    updated_at: membership.updatedAt,
+  };
+}
+
+/** `role.*` (environment roles): WorkOS sends fewer fields than the role API does. */
+export function serializeRoleEvent(role: RoleRecord) {
+  return {
+    object: 'role',
+    slug: role.slug,
+    resource_type_slug: role.resourceTypeSlug ?? ORGANIZATION_LEVEL_TYPE,
+    permissions: [...role.permissions],
+    created_at: role.createdAt,
+    updated_at: role.updatedAt,
+  };
+}
+
+/** `organization_role.*` */
+export function serializeOrganizationRoleEvent(role: RoleRecord & { organizationId: string }) {
+  return {
+    object: 'organization_role',
+    organization_id: role.organizationId,
+    slug: role.slug,
+    name: role.name,
+    description: role.description,
+    resource_type_slug: role.resourceTypeSlug ?? ORGANIZATION_LEVEL_TYPE,
+    permissions: [...role.permissions],
+    created_at: role.createdAt,
+    updated_at: role.updatedAt,
+  };
+}
+
+export function serializeOrganization(organization: OrganizationRecord) {
+  return {
+    object: 'organization',
+    id: organization.id,
+    name: organization.name,
+    allow_profiles_outside_organization: false,
+    domains: [],
+    external_id: null,
+    metadata: {},
+    created_at: organization.createdAt,
+    updated_at: organization.updatedAt,
+  };
+}
+
+export function serializeGroup(group: GroupRecord) {
+  return {
+    object: 'group',
+    id: group.id,
+    organization_id: group.organizationId,
+    name: group.name,
+    description: null,
+    created_at: group.createdAt,
+    updated_at: group.updatedAt,
   };
 }
