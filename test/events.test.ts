@@ -153,3 +153,81 @@ describe('applyEvent: what each event makes stale', () => {
     await expect(authz.applyEvent({ data: {} } as never)).rejects.toThrow(TypeError);
   });
 });
+
+describe('events from the test kit', () => {
+  const until = async (condition: () => Promise<boolean>, ms = 3_000) => {
+    const end = Date.now() + ms;
+    while (!(await condition())) {
+      if (Date.now() > end) throw new Error('timed out');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+
+  it('kit.revokeSession + deliverWebhooks: the next request with the session’s token answers 401', async () => {
+    const [[, app]] = apps();
+    const server = await new Promise<import('node:http').Server>((resolve) => {
+      const listening = (app as express.Express).listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/webhooks/workos`;
+      await kit.deliverWebhooks({ url, secret: SECRET }); // what earlier tests left pending
+      const token = kit.mintToken({ user: 'user_alice', organization: 'org_acme', sessionId: 'session_hooked' });
+      await request(app).get('/p').set('Authorization', `Bearer ${token}`).expect(200);
+      kit.revokeSession('session_hooked');
+      expect(await kit.deliverWebhooks({ url, secret: SECRET })).toMatchObject({ delivered: 1, statuses: [200] });
+      await request(app).get('/p').set('Authorization', `Bearer ${token}`).expect(401);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('followEvents: a revoked session answers 401, and a deactivated membership is denied, once the poller has seen the event', async () => {
+    const [[, app]] = apps();
+    const follower = authz.followEvents({ intervalMs: 20 });
+    try {
+      const token = kit.mintToken({ user: 'user_alice', organization: 'org_acme', sessionId: 'session_polled' });
+      await request(app).get('/p').set('Authorization', `Bearer ${token}`).expect(200);
+      kit.revokeSession('session_polled');
+      await until(async () => (await request(app).get('/p').set('Authorization', `Bearer ${token}`)).status === 401);
+
+      const other = kit.mintToken({ user: 'user_alice', organization: 'org_acme' });
+      await request(app).get('/p').set('Authorization', `Bearer ${other}`).expect(200);
+      kit.setMembershipStatus('om_alice', 'inactive');
+      try {
+        await until(async () => (await request(app).get('/p').set('Authorization', `Bearer ${other}`)).status === 403);
+      } finally {
+        kit.setMembershipStatus('om_alice', 'active');
+      }
+      await until(async () => (await request(app).get('/p').set('Authorization', `Bearer ${other}`)).status === 200);
+    } finally {
+      follower.stop();
+    }
+  });
+
+  it('followEvents starts from now, backs off on errors without throwing, and stops', async () => {
+    kit.revokeSession('session_before_following');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const errors: unknown[] = [];
+    kit.inject('listEvents', { status: 500 });
+    const follower = authz.followEvents({ intervalMs: 10, onError: (error) => errors.push(error) });
+    await until(async () => errors.length >= 2);
+    const failing = kit.calls('listEvents');
+    // Backing off: 20, 40, 80… ms apart, not every 10 ms.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(kit.calls('listEvents') - failing).toBeLessThanOrEqual(3);
+    kit.clearFaults();
+    // An event from before followEvents() is not applied: its session's tokens still work.
+    await expect(authz.verify(kit.mintToken({ user: 'user_alice', organization: 'org_acme', sessionId: 'session_before_following' }))).resolves.toBeDefined();
+    follower.stop();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stopped = kit.calls('listEvents');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(kit.calls('listEvents')).toBe(stopped);
+  });
+
+  it('followEvents checks its options', () => {
+    expect(() => authz.followEvents({ intervalMs: 0 })).toThrow(TypeError);
+    expect(() => authz.followEvents({ after: '' })).toThrow(TypeError);
+    expect(() => authz.followEvents({ onError: 'log' as never })).toThrow(TypeError);
+  });
+});

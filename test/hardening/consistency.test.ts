@@ -1,23 +1,41 @@
+import express from 'express';
 import fc from 'fast-check';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workosWebhook } from '../../adapters/express.js';
 import { createAuthorizer, type Authorizer, type Principal, type ResourceRef } from '../../src/index.js';
 import { createTestKit, type TestKit } from '../../testing/index.js';
 import { testSeed } from '../support/model.js';
 
 /**
  * Random sequences of changes and checks: after every change made through fga-guard (its write
- * helpers), or made in WorkOS and then told to fga-guard (invalidate), every check answers what
- * WorkOS answers at that moment. Caches remember for 10 minutes, so any stale answer would show.
+ * helpers), made in WorkOS and then told to fga-guard (invalidate), or made in WorkOS and delivered
+ * as a signed webhook, every check answers what WorkOS answers at that moment. Caches remember for
+ * 10 minutes, so any stale answer would show.
  */
 const STEPS = 1_200;
 
+const SECRET = 'whsec_property';
+let delivered = 0;
 let kit: TestKit;
 let authz: Authorizer;
+let hooks: Server;
+let hookUrl: string;
 beforeAll(async () => {
   kit = await createTestKit({ seed: testSeed });
   authz = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId, cache: { ttl: 600_000, negativeTtl: 600_000, max: 10_000 } });
+  const app = express();
+  app.post('/webhooks/workos', express.raw({ type: 'application/json' }), workosWebhook(authz, { secret: SECRET }));
+  hooks = await new Promise<Server>((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve(server));
+  });
+  hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/webhooks/workos`;
 });
-afterAll(() => kit.close());
+afterAll(async () => {
+  await new Promise((resolve) => hooks.close(resolve));
+  await kit.close();
+});
 
 const workspaces: ResourceRef[] = [{ type: 'workspace', externalId: 'ws-1' }, { id: 'authz_resource_ws1' }];
 const projects: ResourceRef[] = [
@@ -34,7 +52,7 @@ const permissions = ['project:edit', 'project:view', 'app:deploy', 'workspace:ed
 
 type Change =
   | { kind: 'role'; add: boolean; via: 'helper' | 'kit'; member: number; role: keyof typeof roleOn; target: number }
-  | { kind: 'status'; member: number; active: boolean }
+  | { kind: 'status'; member: number; active: boolean; via: 'webhook' | 'invalidate' }
   | { kind: 'project'; add: boolean; via: 'helper' | 'kit' };
 type Step = Change | { kind: 'check'; member: number; permission: number; resource: number; many: boolean };
 
@@ -51,7 +69,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       target: fc.nat(1),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('status' as const), member: fc.nat(1), active: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('status' as const), member: fc.nat(1), active: fc.boolean(), via: fc.constantFrom('webhook' as const, 'invalidate' as const) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('project' as const), add: fc.boolean(), via: fc.constantFrom('helper' as const, 'kit' as const) }) },
 );
 
@@ -88,8 +109,15 @@ async function apply(change: Change): Promise<void> {
   } else if (change.kind === 'status') {
     const member = members[change.member]!;
     kit.setMembershipStatus(member.membership, change.active ? 'active' : 'inactive');
-    // A membership that comes back is found by a lookup of its user: that is the user's scope.
-    await authz.invalidate({ membershipId: member.membership, userId: member.user });
+    if (change.via === 'webhook') {
+      // organization_membership.updated, signed and delivered; every delivery is acknowledged.
+      const delivery = await kit.deliverWebhooks({ url: hookUrl, secret: SECRET });
+      expect(delivery.statuses.every((status) => status === 200)).toBe(true);
+      delivered += delivery.delivered;
+    } else {
+      // A membership that comes back is found by a lookup of its user: that is the user's scope.
+      await authz.invalidate({ membershipId: member.membership, userId: member.user });
+    }
   } else {
     const project = { type: 'project', externalId: 'p-prop' };
     if (change.add) {
@@ -149,6 +177,7 @@ describe('answers stay current', () => {
     );
     expect(stale).toEqual([]);
     expect(checks).toBeGreaterThan(STEPS / 3);
+    expect(delivered).toBeGreaterThan(10);
     // The caches were used: not every check asked WorkOS.
     expect(authz.cacheStats().decisions).toBeGreaterThan(0);
   }, 120_000);
