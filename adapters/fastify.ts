@@ -142,3 +142,15 @@ export function requireAllPermissions(
   assertPermissionList(permissions);
   return requireSeveral(authz, { mode: 'all', permissions: [...permissions] }, options);
 }
+
+/**
+ * For `app.setErrorHandler(errorHandler())`: renders any fga-guard error (from a guard with
+ * `onError: 'throw'`, or thrown by `authz.check` in a handler) the way the guards do, and hands every
+ * other error on to the parent error handler (Fastify's default at the root).
+ */
+export function errorHandler(): (error: Error, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error, _request, reply) => {
+    if (!isFgaGuardError(error) || reply.sent) throw error;
+    respond(reply, error);
+  };
+}

@@ -1,4 +1,4 @@
-import type { Context, Env, MiddlewareHandler, Next } from 'hono';
+import type { Context, Env, ErrorHandler, MiddlewareHandler, Next } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { requestGate, type AuthorizedRequest, type Authorizer, type Requirement } from '../src/authorizer.js';
@@ -176,4 +176,23 @@ export function requireAllPermissions<E extends Env = AnyEnv, P extends string =
 ): MiddlewareHandler<FgaGuardEnv> {
   assertPermissionList(permissions);
   return requireSeveral(authz, { mode: 'all', permissions: [...permissions] }, options);
+}
+
+/** What Hono answers for an error by default: the HTTPException's own response, else a logged 500. */
+const honoDefault: ErrorHandler = (error, c) => {
+  if (error instanceof HTTPException) return error.getResponse();
+  console.error(error);
+  return c.text('Internal Server Error', 500);
+};
+
+/**
+ * For `app.onError(errorHandler())`: renders any fga-guard error (thrown by `authz.check` in a
+ * handler, or the cause of a guard's HTTPException) the way the guards do, and every other error
+ * with `otherwise` (default: what Hono does).
+ */
+export function errorHandler<E extends Env = AnyEnv>(otherwise: ErrorHandler<E> = honoDefault): ErrorHandler<E> {
+  return (error, c) => {
+    const cause = error instanceof HTTPException ? error.cause : error;
+    return isFgaGuardError(cause) ? errorResponse(c, cause) : otherwise(error, c);
+  };
 }
