@@ -9,6 +9,8 @@ export default defineConfig([
       index: 'src/index.ts',
       express: 'adapters/express.ts',
       koa: 'adapters/koa.ts',
+      fastify: 'adapters/fastify.ts',
+      hono: 'adapters/hono.ts',
       testing: 'testing/index.ts',
     },
     format: ['esm', 'cjs'],

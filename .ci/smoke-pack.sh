@@ -31,7 +31,7 @@ smoke() (
   cd "$scratch/sdk$sdk"
   printf '\n--- a project with @workos-inc/node@%s: node %s, npm %s\n' "$sdk" "$(node --version)" "$(npm --version)"
   quiet npm init -y
-  quiet npm install --no-audit --no-fund "@workos-inc/node@^$sdk" express@^5 koa@^3
+  quiet npm install --no-audit --no-fund "@workos-inc/node@^$sdk" express@^5 koa@^3 fastify@^5 hono@^4
   quiet npm install --no-audit --no-fund "$tarball"
   node -e "
     const { version } = require('@workos-inc/node/package.json');
@@ -42,24 +42,38 @@ smoke() (
     const core = await import('fga-guard');
     const express = await import('fga-guard/express');
     const koa = await import('fga-guard/koa');
+    const fastify = await import('fga-guard/fastify');
+    const hono = await import('fga-guard/hono');
     const testing = await import('fga-guard/testing');
-    for (const [name, fn] of [['createAuthorizer', core.createAuthorizer], ['express.requirePermission', express.requirePermission], ['koa.requireAuth', koa.requireAuth], ['createTestKit', testing.createTestKit]]) {
+    for (const [name, fn] of [['createAuthorizer', core.createAuthorizer], ['express.requirePermission', express.requirePermission], ['koa.requireAuth', koa.requireAuth], ['fastify.requirePermission', fastify.requirePermission], ['hono.requireAllPermissions', hono.requireAllPermissions], ['createTestKit', testing.createTestKit]]) {
       if (typeof fn !== 'function') throw new Error('ESM export missing: ' + name);
     }
     const kit = await testing.createTestKit({ seed: testing.demoSeed });
     const authz = core.createAuthorizer({ workos: kit.workos(), clientId: kit.clientId });
     const principal = await authz.verify(kit.mintToken({ user: 'user_alice', organization: 'org_acme' }));
     const decision = await authz.check(principal, 'project:edit', { type: 'project', externalId: 'p-1' });
+    // A request through each new adapter: Fastify's inject and Hono's app.request.
+    const { Hono } = await import('hono');
+    const honoApp = new Hono().get('/p', hono.requirePermission(authz, 'project:edit', { resource: { type: 'project', externalId: 'p-1' } }), (c) => c.json({ user: c.get('auth').userId }));
+    const fastifyApp = (await import('fastify')).default();
+    fastifyApp.get('/p', { preHandler: fastify.requirePermission(authz, 'project:edit', { resource: { type: 'project', externalId: 'p-1' } }) }, async (req) => ({ user: req.auth.userId }));
+    const authorization = 'Bearer ' + kit.mintToken({ user: 'user_alice', organization: 'org_acme' });
+    const viaHono = await honoApp.request('/p', { headers: { authorization } });
+    const viaFastify = await fastifyApp.inject({ url: '/p', headers: { authorization } });
+    await fastifyApp.close();
     await kit.close();
     if (!decision.allowed) throw new Error('packed ESM check was not allowed');
-    console.log('ESM ok:', decision.source);
+    if (viaHono.status !== 200 || viaFastify.statusCode !== 200) throw new Error('hono ' + viaHono.status + ', fastify ' + viaFastify.statusCode);
+    console.log('ESM ok:', decision.source, '(express, koa, fastify, hono load; fastify and hono answer)');
   "
   node -e "
     const core = require('fga-guard');
     const express = require('fga-guard/express');
     const koa = require('fga-guard/koa');
+    const fastify = require('fga-guard/fastify');
+    const hono = require('fga-guard/hono');
     const testing = require('fga-guard/testing');
-    for (const fn of [core.createAuthorizer, express.requireAuth, koa.requirePermission, testing.createTestKit]) {
+    for (const fn of [core.createAuthorizer, express.requireAuth, koa.requirePermission, fastify.requireAuth, hono.requireAnyPermission, testing.createTestKit]) {
       if (typeof fn !== 'function') throw new Error('CJS export missing');
     }
     if (!(new core.ForbiddenError('api', 'x') instanceof core.FgaGuardError)) throw new Error('error classes broken');

@@ -1,6 +1,8 @@
 // Copied into scratch projects by .ci/types-check.sh: a user's file that imports every subpath of the
 // packed package, so its public types are checked with the user's compiler settings.
 import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
 import Koa from 'koa';
 import {
   createAuthorizer,
@@ -14,6 +16,8 @@ import {
   type ResourceRef,
 } from 'fga-guard';
 import * as expressGuard from 'fga-guard/express';
+import * as fastifyGuard from 'fga-guard/fastify';
+import * as honoGuard from 'fga-guard/hono';
 import * as koaGuard from 'fga-guard/koa';
 import { createTestKit, demoSeed, SeedError, type TestKit } from 'fga-guard/testing';
 
@@ -37,6 +41,22 @@ export async function consumer(): Promise<void> {
   koa.use((ctx) => {
     ctx.body = { user: ctx.state.auth?.userId, source: ctx.state.authDecision?.source };
   });
+
+  const fastify = Fastify();
+  fastify.get('/projects/:id', { preHandler: fastifyGuard.requirePermission(authz, 'project:edit', { resource: (req) => project((req.params as { id: string }).id) }) }, async (req) => {
+    const decision: Decision | undefined = req.authDecision;
+    return { user: req.auth?.userId, source: decision?.source };
+  });
+  fastify.addHook('preHandler', fastifyGuard.requireAuth(authz, { onError: 'throw' }));
+
+  const hono = new Hono();
+  hono.get('/projects/:id', honoGuard.requireAnyPermission(authz, ['project:view', 'project:edit'], { resource: (c) => project(String(c.req.param('id'))) }), (c) => {
+    const principal: Principal = c.get('auth');
+    const decision: Decision = c.get('authDecision');
+    return c.json({ user: principal.userId, source: decision.source });
+  });
+  const typedHono = new Hono<honoGuard.FgaGuardEnv>();
+  typedHono.use(honoGuard.requireAuth(authz, { onError: 'throw' }));
 
   const outcome: AuthorizedRequest = await authz.authorizeRequest(`Bearer ${kit.mintToken({ user: 'user_alice', organization: 'org_acme' })}`, 'workspace:view');
   const error: unknown = new SeedError('example');

@@ -31,7 +31,7 @@ const WARMUP = 200_000;
 // Requests counted. An Express request leaves far more garbage, and a major GC (tens of thousands
 // of instructions a request over 3 000 requests) fell in some counts and not others: over 30 000,
 // it is spread as in a server's life.
-const MEASURED = { koa: 3_000, express: 30_000 };
+const MEASURED = { koa: 3_000, express: 30_000, fastify: 3_000, hono: 3_000 };
 const CONNECTIONS = 10;
 // The app servers run with APP_SERVER_FLAGS, as in `npm run bench`. BENCH_SERVER_FLAGS=
 // --perf-basic-prof lets callgrind_annotate's unnamed addresses be looked up in

@@ -6,7 +6,7 @@ import type { ListsResult } from './lists.js';
 import type { LoadOptions, LoadResult } from './load.js';
 import type { MemoryResult } from './memory.js';
 import type { MicroResult } from './micro.js';
-import { median, percentile, SCENARIOS, type Scenario } from './shared.js';
+import { median, percentile, SCENARIOS, type Framework, type Scenario } from './shared.js';
 
 export interface Machine {
   cpus: number;
@@ -87,7 +87,7 @@ export interface Report {
   quick: boolean;
   machine: Machine;
   /** warm-up: seconds per server process, by framework */
-  load: LoadOptions & { rounds: number; warmup: Record<'express' | 'koa', number>; replicas: number; pinned: boolean };
+  load: LoadOptions & { rounds: number; warmup: Record<Framework, number>; replicas: number; pinned: boolean };
   scenarios: ScenarioSummary[];
   cold: Record<string, ColdLatency>;
   micro: MicroResult[];
@@ -156,7 +156,7 @@ export function evaluate(report: Omit<Report, 'targets' | 'controls' | 'seconds'
     targets.push({ name, measured: medianRatio(perRound, digits), goal: `≥ ${goal}×`, pass: value >= goal });
   };
   const against = (key: string, otherKey: string) => by(key).rounds.map((round, i) => round.rps / by(otherKey).rounds[i]!.rps);
-  for (const framework of ['express', 'koa']) {
+  for (const framework of ['express', 'koa', 'fastify', 'hono']) {
     ratio(`${framework}: token path / bare`, by(`${framework}/token`).vsBareRounds, 0.9);
     ratio(`${framework}: warm resource path / bare`, by(`${framework}/warm`).vsBareRounds, 0.85);
   }
@@ -216,7 +216,7 @@ export function markdown(report: Report): string {
   out.push(`Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGB} GB, Node ${m.node}, ${m.os}.`);
   out.push(
     `Load: autocannon, ${load.connections} connections, pipelining ${load.pipelining}, ${load.rounds} interleaved round(s) of ${load.duration} s per scenario, every other one in reverse order, each window once the last one's server is quiet ` +
-      `(after ${load.warmup.express} s of warm-up each on Express, ${load.warmup.koa} s on Koa); medians across rounds. Ratios are medians of per-round ratios. ` +
+      `(after ${load.warmup.express} s of warm-up each on Express, ${load.warmup.koa} s on Koa, ${load.warmup.fastify} s on Fastify, ${load.warmup.hono} s on Hono); medians across rounds. Ratios are medians of per-round ratios. ` +
       `Each app server in its own process${load.replicas > 1 ? `, ${load.replicas} per scenario taking rounds in turn so that compared scenarios meet in every combination of their processes` : ''}` +
       `${load.pinned ? ', pinned to one CPU; the load generator and the kit on the other.' : '; not pinned to CPUs.'}` +
       `${report.quick ? ' **Quick run.**' : ''}`,

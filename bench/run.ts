@@ -44,8 +44,8 @@ const MAX_QUIET_WAIT_MS = 500;
 // Node's HTTP code) up to about 25 000 requests; 4 s at ≈ 6 000 req/s gets past that before any
 // round is measured. Koa serves 4–6 times as many requests a second.
 const settings = quick
-  ? { rounds: 1, replicas: 1, duration: 1, warmup: { express: 1, koa: 1 }, connections: 10, pipelining: 1, microSeconds: 0.3, memoryTotal: 200_000, memoryEvery: 50_000, probes: 60 }
-  : { rounds: 72, replicas: 3, duration: 0.25, warmup: { express: 4, koa: 2 }, connections: 10, pipelining: 1, microSeconds: 1, memoryTotal: 1_000_000, memoryEvery: 100_000, probes: 300 };
+  ? { rounds: 1, replicas: 1, duration: 1, warmup: { express: 1, koa: 1, fastify: 1, hono: 1 }, connections: 10, pipelining: 1, microSeconds: 0.3, memoryTotal: 200_000, memoryEvery: 50_000, probes: 60 }
+  : { rounds: 72, replicas: 3, duration: 0.25, warmup: { express: 4, koa: 2, fastify: 2, hono: 2 }, connections: 10, pipelining: 1, microSeconds: 1, memoryTotal: 1_000_000, memoryEvery: 100_000, probes: 300 };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const startedAt = performance.now();

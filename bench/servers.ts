@@ -2,15 +2,20 @@
  * The apps under load: one HTTP server per scenario, each in a process of its own with its own
  * authorizer, as separate deployments would be, all with the same route and the same handler.
  */
+import { getRequestListener } from '@hono/node-server';
 import Router from '@koa/router';
 import { WorkOS } from '@workos-inc/node';
 import express, { type RequestHandler } from 'express';
+import Fastify, { type FastifyRequest } from 'fastify';
+import { Hono, type Context } from 'hono';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import Koa, { type Middleware } from 'koa';
 import { once } from 'node:events';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as expressGuard from '../adapters/express.js';
+import * as fastifyGuard from '../adapters/fastify.js';
+import * as honoGuard from '../adapters/hono.js';
 import * as koaGuard from '../adapters/koa.js';
 import { createAuthorizer, type Authorizer } from '../src/index.js';
 import { auth0Guard } from './auth0.js';
@@ -128,6 +133,82 @@ function koaApp(scenario: Scenario, kit: KitInfo): RequestListener {
   return app.callback();
 }
 
+/** Fastify's own request listener, taken from the server it would make (never listened on). */
+async function fastifyApp(scenario: Scenario, kit: KitInfo): Promise<RequestListener> {
+  let listener: RequestListener | undefined;
+  const app = Fastify({
+    serverFactory: (handler) => {
+      listener = handler;
+      return createServer(handler);
+    },
+  });
+  const handler = async () => 'ok';
+  switch (scenario.id) {
+    case 'bare':
+    case 'control':
+      app.get(ROUTE, handler);
+      break;
+    case 'token':
+      app.get(ROUTE, { preHandler: fastifyGuard.requirePermission(authorizer(kit), TOKEN_PERMISSION) }, handler);
+      break;
+    case 'warm':
+      app.get(
+        ROUTE,
+        {
+          preHandler: fastifyGuard.requirePermission(authorizer(kit), RESOURCE_PERMISSION, {
+            resource: (req: FastifyRequest) => ({ type: 'project', externalId: (req.params as { id: string }).id }),
+          }),
+        },
+        handler,
+      );
+      break;
+    default:
+      throw new Error(`no Fastify app for ${scenario.id}`);
+  }
+  await app.ready();
+  return listener!;
+}
+
+/** Hono on Node through @hono/node-server's request listener, as `serve()` would run it. */
+function honoApp(scenario: Scenario, kit: KitInfo): RequestListener {
+  const app = new Hono();
+  const handler = (c: Context) => c.text('ok');
+  switch (scenario.id) {
+    case 'bare':
+    case 'control':
+      app.get(ROUTE, handler);
+      break;
+    case 'token':
+      app.get(ROUTE, honoGuard.requirePermission(authorizer(kit), TOKEN_PERMISSION), handler);
+      break;
+    case 'warm':
+      app.get(
+        ROUTE,
+        honoGuard.requirePermission(authorizer(kit), RESOURCE_PERMISSION, {
+          resource: (c) => ({ type: 'project', externalId: String(c.req.param('id')) }),
+        }),
+        handler,
+      );
+      break;
+    default:
+      throw new Error(`no Hono app for ${scenario.id}`);
+  }
+  return getRequestListener(app.fetch);
+}
+
+async function listenerFor(scenario: Scenario, kit: KitInfo): Promise<RequestListener> {
+  switch (scenario.framework) {
+    case 'express':
+      return expressApp(scenario, kit);
+    case 'koa':
+      return koaApp(scenario, kit);
+    case 'fastify':
+      return fastifyApp(scenario, kit);
+    case 'hono':
+      return honoApp(scenario, kit);
+  }
+}
+
 /**
  * What every app server does before it serves, whatever its scenario: verify the bench's token
  * (fetching the JWKS) and ask the kit one `authorization.check` (the SDK's `fetch`), with an
@@ -148,7 +229,7 @@ async function startUp(kit: KitInfo): Promise<void> {
 /** Starts one scenario's server (its own process: a separate deployment); returns its URL. */
 export async function startServer(scenario: Scenario, kit: KitInfo): Promise<{ url: string; close(): Promise<void> }> {
   await startUp(kit);
-  const listener = scenario.framework === 'express' ? await expressApp(scenario, kit) : koaApp(scenario, kit);
+  const listener = await listenerFor(scenario, kit);
   const server = createServer({ keepAliveTimeout: 60_000 }, listener);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -24,7 +24,7 @@ export interface KitInfo {
   token: string;
 }
 
-export type Framework = 'express' | 'koa';
+export type Framework = 'express' | 'koa' | 'fastify' | 'hono';
 export type ScenarioId = 'bare' | 'control' | 'token' | 'warm' | 'cold' | 'naive' | 'auth0';
 
 export interface Scenario {
@@ -49,6 +49,8 @@ export const SCENARIO_LABELS: Record<ScenarioId, string> = {
 
 const EXPRESS: ScenarioId[] = ['bare', 'control', 'token', 'auth0', 'warm', 'naive', 'cold'];
 const KOA: ScenarioId[] = ['bare', 'control', 'token', 'warm', 'cold'];
+/** Fastify and Hono: the targets' scenarios (token and warm against bare) and the control. */
+const NEWER: ScenarioId[] = ['bare', 'control', 'token', 'warm'];
 
 /**
  * Node flags of every app server (`BENCH_SERVER_FLAGS` adds more). No memory reducer: it runs full
@@ -63,6 +65,7 @@ export const APP_SERVER_FLAGS = ['--no-memory-reducer', ...(process.env.BENCH_SE
 export const SCENARIOS: Scenario[] = [
   ...EXPRESS.map((id) => ({ key: `express/${id}`, framework: 'express' as const, id, label: SCENARIO_LABELS[id], distinctResources: id === 'cold' })),
   ...KOA.map((id) => ({ key: `koa/${id}`, framework: 'koa' as const, id, label: SCENARIO_LABELS[id], distinctResources: id === 'cold' })),
+  ...(['fastify', 'hono'] as const).flatMap((framework) => NEWER.map((id) => ({ key: `${framework}/${id}`, framework, id, label: SCENARIO_LABELS[id] }))),
 ];
 
 /** The scenario named `key` (e.g. `koa/token`). */
@@ -86,7 +89,8 @@ export function scenarioByKey(key: unknown): Scenario {
  * cold and the Auth0 peer are followed by a control (which shows what they leave), by the other
  * cold, or by the guard; and where a slow window must come before one side of an Express ratio
  * (Express's token path sits next to the Auth0 peer, its warm path next to naive), it is the
- * guard's side, never bare's.
+ * guard's side, never bare's. Fastify and Hono come last, each opened by its control (which takes
+ * whatever naive, or the other framework, leaves), their pairs back to back.
  */
 export const ROUND_ORDER: Scenario[] = [
   'koa/token',
@@ -101,6 +105,14 @@ export const ROUND_ORDER: Scenario[] = [
   'express/bare',
   'express/warm',
   'express/naive',
+  'fastify/control',
+  'fastify/token',
+  'fastify/bare',
+  'fastify/warm',
+  'hono/control',
+  'hono/token',
+  'hono/bare',
+  'hono/warm',
 ].map(scenarioByKey);
 
 /**

@@ -1,12 +1,12 @@
 import { createTestKit, demoSeed } from '../testing/index.js';
-import { startExampleServer } from './server.js';
+import { frameworkOf, startExampleServer } from './server.js';
 
 /**
  * `npm start`: the whole example offline. Starts the test kit with the demo model, points the
  * example at it through the same environment variables real WorkOS would use, and prints curl
- * lines with freshly minted tokens. `npm start -- --koa` runs the Koa app instead.
+ * lines with freshly minted tokens. `npm start -- --koa` (or `--fastify`, `--hono`) runs that app instead.
  */
-const framework = process.argv.includes('--koa') ? 'koa' : 'express';
+const framework = frameworkOf(process.argv);
 const kit = await createTestKit({ seed: demoSeed, port: Number(process.env.KIT_PORT ?? 0) });
 Object.assign(process.env, {
   WORKOS_API_KEY: kit.apiKey,

@@ -128,17 +128,22 @@ function decisionClient(apiKey: string, clientId: string, timeout: number, worko
   return new Client(apiKey, { ...workos.options, apiKey, clientId, maxRetries: 0, timeout });
 }
 
+/** `process.env[name]` where there is a `process` (Node, Bun, Deno, Workers with nodejs_compat); else undefined. */
+function environmentVariable(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
 export function resolveConfig(options: AuthorizerOptions = {}): ResolvedConfig {
   if (typeof options !== 'object' || options === null) fail('createAuthorizer takes an options object');
   const { workos } = options;
   if (workos !== undefined && (typeof workos !== 'object' || workos === null || !('authorization' in workos))) {
     fail('workos must be a WorkOS client from @workos-inc/node');
   }
-  const apiKey = options.apiKey ?? workos?.key ?? process.env.WORKOS_API_KEY;
+  const apiKey = options.apiKey ?? workos?.key ?? environmentVariable('WORKOS_API_KEY');
   if (typeof apiKey !== 'string' || apiKey.length === 0) {
     fail('no WorkOS API key: pass apiKey, a configured workos client, or set WORKOS_API_KEY');
   }
-  const clientId = options.clientId ?? workos?.clientId ?? process.env.WORKOS_CLIENT_ID;
+  const clientId = options.clientId ?? workos?.clientId ?? environmentVariable('WORKOS_CLIENT_ID');
   if (typeof clientId !== 'string' || clientId.length === 0) {
     fail('no WorkOS client id: pass clientId or set WORKOS_CLIENT_ID');
   }

@@ -92,7 +92,7 @@ function retryAfterSeconds(failure: Failure): number {
 function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new DeadlineExceeded()), Math.max(0, deadline - Date.now()));
-    timer.unref();
+    unref(timer);
     promise.then(
       (value) => {
         clearTimeout(timer);
@@ -106,7 +106,12 @@ function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
   });
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+const sleep = (ms: number) => new Promise<void>((resolve) => unref(setTimeout(resolve, ms)));
+
+/** Lets Node exit while the timer runs; on web-standard runtimes a timer is a number, with nothing to unref. */
+function unref(timer: ReturnType<typeof setTimeout>): void {
+  (timer as { unref?: () => void }).unref?.();
+}
 
 /**
  * Runs one WorkOS call so that it ends by `deadline`, retrying a transient failure once when the

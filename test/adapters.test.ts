@@ -1,9 +1,15 @@
+import Fastify from 'fastify';
+import Fastify4 from 'fastify4';
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import * as fastifyGuard from '../adapters/fastify.js';
+import * as honoGuard from '../adapters/hono.js';
 import { createAuthorizer, ForbiddenError, ServiceUnavailableError, type Authorizer } from '../src/index.js';
 import { createTestKit, type TestKit } from '../testing/index.js';
 import { closeServer, frameworks, type AppUnderTest, type RouteSpec } from './support/apps.js';
-import { bearer } from './support/hardening.js';
+import { bearer, expectGuardAnswer } from './support/hardening.js';
 import { testSeed } from './support/model.js';
 
 const routes: RouteSpec[] = [
@@ -19,9 +25,14 @@ const routes: RouteSpec[] = [
   { path: '/passing/:id', permission: 'project:edit', resource: (id) => ({ type: 'project', externalId: id }), onError: 'pass' },
   { path: '/passing-auth', onError: 'pass' },
   { path: '/cors/:id', method: 'options', permission: 'project:edit', resource: (id) => ({ type: 'project', externalId: id }), allowPreflight: true },
+  { path: '/any/:id', anyOf: ['project:view', 'project:edit', 'workspace:view'], resource: (id) => ({ type: 'project', externalId: id }) },
+  { path: '/any-fga/:id', anyOf: ['project:view', 'project:edit'], resource: async (id) => ({ type: 'project', externalId: id }) },
+  { path: '/all/:id', allOf: ['workspace:view', 'project:edit', 'project:view'], resource: (id) => ({ type: 'project', externalId: id }) },
+  { path: '/all-ok/:id', allOf: ['workspace:view', 'project:edit'], resource: (id) => ({ type: 'project', externalId: id }) },
+  { path: '/any-passing/:id', anyOf: ['project:view'], resource: (id) => ({ type: 'project', externalId: id }), onError: 'pass' },
 ];
 
-describe.each(frameworks)('$name adapter', ({ build }) => {
+describe.each(frameworks)('$name adapter', ({ build, guards }) => {
   let kit: TestKit;
   let authz: Authorizer;
   let app: AppUnderTest;
@@ -29,7 +40,7 @@ describe.each(frameworks)('$name adapter', ({ build }) => {
   beforeAll(async () => {
     kit = await createTestKit({ seed: testSeed });
     authz = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId, cache: { ttl: 60_000, negativeTtl: 60_000, max: 100 } });
-    app = build(authz, routes);
+    app = await build(authz, routes);
   });
   afterAll(async () => {
     await closeServer(app.server);
@@ -93,7 +104,7 @@ describe.each(frameworks)('$name adapter', ({ build }) => {
 
     it('answers 503 with Retry-After, never 401, when the JWKS cannot be fetched', async () => {
       const fresh = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId });
-      const freshApp = build(fresh, [{ path: '/me' }]);
+      const freshApp = await build(fresh, [{ path: '/me' }]);
       try {
         kit.inject('jwks', { status: 500 });
         const down = await request(freshApp.server).get('/me').set(bearer(alice()));
@@ -249,5 +260,112 @@ describe.each(frameworks)('$name adapter', ({ build }) => {
       const plain = await request(app.server).options('/cors/p-1');
       expect(plain.status).toBe(401);
     });
+  });
+  describe('several permissions', () => {
+    const member = () => kit.mintToken({ user: 'user_alice', organization: 'org_acme', membership: 'om_alice' });
+
+    it('any: the token is tried first, with no call', async () => {
+      const res = await request(app.server).get('/any/p-1').set(bearer(member()));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ permission: 'workspace:view', source: 'token', auth: { userId: 'user_alice' } });
+      expect(kit.calls('check')).toBe(0);
+    });
+
+    it('any: then FGA in the given order until one grants (async resolver)', async () => {
+      const res = await request(app.server).get('/any-fga/p-1').set(bearer(member()));
+      expect(res.body).toMatchObject({ permission: 'project:edit', source: 'api' });
+      expect(kit.calls('check')).toBe(2);
+      const denied = await request(app.server).get('/any-fga/p-2').set(bearer(member()));
+      expectGuardAnswer(denied, 403, 'forbidden');
+      expect(denied.body.permission).toBe('project:view');
+    });
+
+    it('all: every permission must be granted; a 403 names the first that is not', async () => {
+      const ok = await request(app.server).get('/all-ok/p-1').set(bearer(member()));
+      expect(ok.status).toBe(200);
+      expect(ok.body.auth.userId).toBe('user_alice');
+      const denied = await request(app.server).get('/all/p-1').set(bearer(member()));
+      expectGuardAnswer(denied, 403, 'forbidden');
+      expect(denied.body.permission).toBe('project:view');
+    });
+
+    it('passes a denial on to the app when asked to', async () => {
+      const res = await request(app.server).get('/any-passing/p-1').set(bearer(member()));
+      expect(res.status).toBe(403);
+      expect(res.body.handledBy).toBe('app');
+      expect(app.handledErrors[0]).toBeInstanceOf(ForbiddenError);
+    });
+  });
+
+  describe('bad guard arguments', () => {
+    it('refuses a bad permission, list or resource when the guard is made (TypeError)', () => {
+      for (const bad of [[], ['project:view', 3], 'project:view', ['']]) {
+        expect(() => guards.requireAnyPermission(authz, bad as never, {})).toThrow(TypeError);
+        expect(() => guards.requireAllPermissions(authz, bad as never, {})).toThrow(TypeError);
+      }
+      for (const bad of ['', 3, undefined]) expect(() => guards.requirePermission(authz, bad as never, {})).toThrow(TypeError);
+      for (const resource of [{ type: '', externalId: 'p-1' }, { type: 'project' }, 'p-1']) {
+        expect(() => guards.requirePermission(authz, 'project:edit', { resource: resource as never })).toThrow(TypeError);
+        expect(() => guards.requireAnyPermission(authz, ['project:edit'], { resource: resource as never })).toThrow(TypeError);
+      }
+    });
+  });
+});
+
+/** onError: 'throw' with no error handler of the app's own: the framework's default renders fga-guard's answer. */
+describe('the frameworks\' own error handling of onError: \'throw\'', () => {
+  let kit: TestKit;
+  let authz: Authorizer;
+  beforeAll(async () => {
+    kit = await createTestKit({ seed: testSeed });
+    authz = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId });
+  });
+  afterAll(() => kit.close());
+  const bob = () => kit.mintToken({ user: 'user_bob', organization: 'org_acme' });
+
+  it.each([
+    ['fastify 5', Fastify],
+    ['fastify 4', Fastify4],
+  ])('%s: the default error handler answers with the status and headers', async (_name, createApp) => {
+    const app = createApp();
+    app.get('/billing', { preHandler: fastifyGuard.requirePermission(authz, 'billing:view', { onError: 'throw' }) }, async () => ({ ok: true }));
+    await app.ready();
+    try {
+      const res = await request(app.server).get('/billing').set(bearer(bob()));
+      expect(res.status).toBe(403);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="api", error="insufficient_scope"/);
+      expect(res.body).toMatchObject({ statusCode: 403, code: 'forbidden', message: 'Permission denied' });
+      const anonymous = await request(app.server).get('/billing');
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers['www-authenticate']).toBe('Bearer realm="api"');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('hono: the HTTPException carries the same status, headers and body', async () => {
+    const app = new Hono();
+    app.get('/billing', honoGuard.requirePermission(authz, 'billing:view', { onError: 'throw' }), (c) => c.json({ ok: true }));
+    let thrown: unknown;
+    app.onError((error, c) => {
+      thrown = error;
+      return error instanceof HTTPException ? error.getResponse() : c.text('unexpected', 500);
+    });
+    const res = await app.request('/billing', { headers: bearer(bob()) });
+    expect(thrown).toBeInstanceOf(HTTPException);
+    expect((thrown as HTTPException).status).toBe(403);
+    expect((thrown as HTTPException).cause).toBeInstanceOf(ForbiddenError);
+    expect(res.status).toBe(403);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="api", error="insufficient_scope"/);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toEqual({ error: 'forbidden', message: 'Permission denied', permission: 'billing:view' });
+
+    // Without an onError of the app's own, Hono's default renders the exception's response too.
+    const plain = new Hono();
+    plain.get('/me', honoGuard.requireAuth(authz, { onError: 'throw' }), (c) => c.json({ ok: true }));
+    const anonymous = await plain.request('/me');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+    expect(await anonymous.json()).toEqual({ error: 'unauthorized', message: 'Authentication required' });
   });
 });

@@ -17,6 +17,8 @@ const PACKAGE_PATHS: Record<string, string[]> = {
   'fga-guard': ['./src/index.ts'],
   'fga-guard/express': ['./adapters/express.ts'],
   'fga-guard/koa': ['./adapters/koa.ts'],
+  'fga-guard/fastify': ['./adapters/fastify.ts'],
+  'fga-guard/hono': ['./adapters/hono.ts'],
   'fga-guard/testing': ['./testing/index.ts'],
 };
 
@@ -84,7 +86,7 @@ const broken = extractSnippets(
   ['# t', '', '```ts', "import { createAuthorizer } from 'fga-guard';", 'const n: number = createAuthorizer;', '```', ''].join('\n'),
 );
 
-// Inside the repository, so the snippets resolve express, koa and @workos-inc/node as an app would.
+// Inside the repository, so the snippets resolve the frameworks and @workos-inc/node as an app would.
 const directory = mkdtempSync(join(root, '.docs-snippets-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 

@@ -1,9 +1,15 @@
+import { createAdaptorServer } from '@hono/node-server';
 import Router from '@koa/router';
 import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
 import Koa from 'koa';
+import type { Server } from 'node:http';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as expressGuard from '../adapters/express.js';
+import * as fastifyGuard from '../adapters/fastify.js';
+import * as honoGuard from '../adapters/hono.js';
 import * as koaGuard from '../adapters/koa.js';
 import { createAuthorizer, ForbiddenError, type Authorizer, type Principal } from '../src/index.js';
 import { createTestKit, type TestKit } from '../testing/index.js';
@@ -72,13 +78,50 @@ function koaApp() {
   return app.listen(0, '127.0.0.1');
 }
 
+async function fastifyApp() {
+  const app = Fastify();
+  // The app's own handler, at the root, sees everything that is not fga-guard's: fga-guard's, in the
+  // routes' scope, hands it on.
+  app.setErrorHandler(async (error: Error, _req, reply) => reply.code(500).send({ handledBy: 'app', message: error.message }));
+  await app.register(async (scope) => {
+    scope.setErrorHandler(fastifyGuard.errorHandler());
+    scope.get('/projects/:id', { preHandler: fastifyGuard.requireAuth(authz) }, async (req) => {
+      await requireEdit(req.auth, (req.params as { id: string }).id);
+      return { ok: true };
+    });
+    scope.get('/guarded', { preHandler: fastifyGuard.requirePermission(authz, 'billing:view', { onError: 'throw' }) }, async () => ({ ok: true }));
+    scope.get('/boom', async () => {
+      throw new Error('app failure');
+    });
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return app.server;
+}
+
+async function honoApp() {
+  const app = new Hono();
+  // The app's own handler sees everything that is not fga-guard's.
+  app.onError(honoGuard.errorHandler((error, c) => c.json({ handledBy: 'app', message: error.message }, 500)));
+  app.get('/projects/:id', honoGuard.requireAuth(authz), async (c) => {
+    await requireEdit(c.get('auth'), String(c.req.param('id')));
+    return c.json({ ok: true });
+  });
+  app.get('/guarded', honoGuard.requirePermission(authz, 'billing:view', { onError: 'throw' }), (c) => c.json({ ok: true }));
+  app.get('/boom', () => {
+    throw new Error('app failure');
+  });
+  return (createAdaptorServer({ fetch: app.fetch }) as Server).listen(0, '127.0.0.1');
+}
+
 describe.each([
   ['express', expressApp],
   ['koa', koaApp],
+  ['fastify', fastifyApp],
+  ['hono', honoApp],
 ])('%s errorHandler()', (_name, build) => {
-  let server: ReturnType<typeof expressApp>;
-  beforeAll(() => {
-    server = build();
+  let server: Server;
+  beforeAll(async () => {
+    server = await build();
   });
   afterAll(() => closeServer(server));
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
  * `npm start` is the README's first command: run it (with the port left to the OS) and replay the
  * curl lines it prints, checking each answers the status its comment promises.
  */
-describe.each(['express', 'koa'])('npm start (%s example, offline on the test kit)', (framework) => {
+describe.each(['express', 'koa', 'fastify', 'hono'])('npm start (%s example, offline on the test kit)', (framework) => {
   let child: ChildProcess | undefined;
   afterEach(async () => {
     if (child && child.exitCode === null) {
@@ -16,7 +16,7 @@ describe.each(['express', 'koa'])('npm start (%s example, offline on the test ki
   });
 
   it('prints curl lines that answer as promised', async () => {
-    const args = ['--import', 'tsx', 'examples/start.ts', ...(framework === 'koa' ? ['--koa'] : [])];
+    const args = ['--import', 'tsx', 'examples/start.ts', ...(framework === 'express' ? [] : [`--${framework}`])];
     child = spawn(process.execPath, args, { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout!.setEncoding('utf8');
@@ -28,6 +28,7 @@ describe.each(['express', 'koa'])('npm start (%s example, offline on the test ki
       });
     });
 
+    expect(output).toContain(`fga-guard ${framework} example on http://127.0.0.1:`);
     const promises = [...output.matchAll(/^# (\d{3}): .*\ncurl -i -X (\w+) '(\S+)'(?: -H 'Authorization: (.+)')?$/gm)];
     expect(promises.map((m) => Number(m[1]))).toEqual([200, 200, 403, 200, 200, 401]);
     const bodies: unknown[] = [];

@@ -1,4 +1,4 @@
-// Express 4 and Koa 2 are installed under aliases to run the adapter suite on them too; their
+// Express 4, Koa 2 and Fastify 4 are installed under aliases to run the adapter suite on them too; their
 // APIs used here match the current majors' types.
 declare module 'express4' {
   import express from 'express';
@@ -7,4 +7,8 @@ declare module 'express4' {
 declare module 'koa2' {
   import Koa from 'koa';
   export default Koa;
+}
+declare module 'fastify4' {
+  import Fastify from 'fastify';
+  export default Fastify;
 }
