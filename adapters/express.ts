@@ -3,9 +3,10 @@ import { requestGate, type Authorizer, type Requirement } from '../src/authorize
 import { assertPermissionList } from '../src/batch.js';
 import { assertWebhookOptions, type WebhookOptions } from '../src/events.js';
 import type { Principal } from '../src/claims.js';
-import { assertConsistency, assertPermission, type Consistency, type Decision, type ResourceResolver } from '../src/decision.js';
+import { assertPermission, type Consistency, type Decision, type ResourceResolver } from '../src/decision.js';
+import { routeOptions, type RouteOptions } from '../src/route-options.js';
 import { isFgaGuardError, toErrorResponse, type FgaGuardError } from '../src/errors.js';
-import { validateResource, type ResourceRef } from '../src/resource.js';
+import type { ResourceRef } from '../src/resource.js';
 import { isPromiseLike, type Settling } from '../src/settling.js';
 import { setAuthorized, setPrincipal } from './express-request.js';
 
@@ -31,12 +32,8 @@ export interface GuardOptions {
   allowPreflight?: boolean;
 }
 
-export interface RequirePermissionOptions extends GuardOptions {
-  /** The resource the request is about, or a function of the request (may be async) that returns it. */
-  resource?: ResourceRef | ResourceResolver<Request>;
-  /** 'fresh': skip remembered decisions and membership lookups for this route (default 'cached'). */
-  consistency?: Consistency;
-}
+/** `resource`: a reference, or a function of the request (may be async); `consistency`: 'cached' (default) or 'fresh'. */
+export interface RequirePermissionOptions extends GuardOptions, RouteOptions<Request> {}
 
 export type { Authorizer, Consistency, Decision, Principal, ResourceRef, ResourceResolver, WebhookOptions };
 
@@ -102,19 +99,13 @@ export function requirePermission(
   options: RequirePermissionOptions = {},
 ): RequestHandler {
   assertPermission(permission);
-  const { resource, consistency } = options;
-  if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
-  assertConsistency(consistency);
-  const fresh = consistency === 'fresh';
+  const { resource, fresh } = routeOptions(options);
   const gate = requestGate(authz);
   return guard(options, (req) => gate.authorize(req.headers.authorization, permission, resource, req, fresh), setAuthorized);
 }
 
 function requireSeveral(authz: Authorizer, requirement: Requirement, options: RequirePermissionOptions): RequestHandler {
-  const { resource, consistency } = options;
-  if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
-  assertConsistency(consistency);
-  const fresh = consistency === 'fresh';
+  const { resource, fresh } = routeOptions(options);
   const gate = requestGate(authz);
   return guard(options, (req) => gate.authorizeSeveral(req.headers.authorization, requirement, resource, req, fresh), setAuthorized);
 }

@@ -1,10 +1,11 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify';
 import { requestGate, type AuthorizedRequest, type Authorizer, type Requirement } from '../src/authorizer.js';
+import { routeOptions, type RouteOptions } from '../src/route-options.js';
 import { assertPermissionList } from '../src/batch.js';
 import type { Principal } from '../src/claims.js';
-import { assertPermission, type Decision, type ResourceResolver } from '../src/decision.js';
+import { assertPermission, type Consistency, type Decision, type ResourceResolver } from '../src/decision.js';
 import { isFgaGuardError, toErrorResponse, type FgaGuardError } from '../src/errors.js';
-import { validateResource, type ResourceRef } from '../src/resource.js';
+import type { ResourceRef } from '../src/resource.js';
 import { isPromiseLike, type Settling } from '../src/settling.js';
 
 declare module 'fastify' {
@@ -26,12 +27,10 @@ export interface GuardOptions {
   allowPreflight?: boolean;
 }
 
-export interface RequirePermissionOptions extends GuardOptions {
-  /** The resource the request is about, or a function of the request (may be async) that returns it. */
-  resource?: ResourceRef | ResourceResolver<FastifyRequest>;
-}
+/** `resource`: a reference, or a function of the request (may be async); `consistency`: 'cached' (default) or 'fresh'. */
+export interface RequirePermissionOptions extends GuardOptions, RouteOptions<FastifyRequest> {}
 
-export type { Authorizer, Decision, Principal, ResourceRef, ResourceResolver };
+export type { Authorizer, Consistency, Decision, Principal, ResourceRef, ResourceResolver };
 
 function isPreflight(request: FastifyRequest): boolean {
   return request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
@@ -103,19 +102,17 @@ export function requireAuth(authz: Authorizer, options: GuardOptions = {}): preH
  */
 export function requirePermission(authz: Authorizer, permission: string, options: RequirePermissionOptions = {}): preHandlerHookHandler {
   assertPermission(permission);
-  const { resource } = options;
-  if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
+  const { resource, fresh } = routeOptions(options);
   const gate = requestGate(authz);
-  return guard(options, (request) => gate.authorize(request.headers.authorization, permission, resource, request), admitAuthorized);
+  return guard(options, (request) => gate.authorize(request.headers.authorization, permission, resource, request, fresh), admitAuthorized);
 }
 
 function requireSeveral(authz: Authorizer, requirement: Requirement, options: RequirePermissionOptions): preHandlerHookHandler {
-  const { resource } = options;
-  if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
+  const { resource, fresh } = routeOptions(options);
   const gate = requestGate(authz);
   return guard(
     options,
-    (request) => gate.authorizeSeveral(request.headers.authorization, requirement, resource, request),
+    (request) => gate.authorizeSeveral(request.headers.authorization, requirement, resource, request, fresh),
     admitAuthorized,
   );
 }

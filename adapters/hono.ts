@@ -2,11 +2,12 @@ import type { Context, Env, ErrorHandler, MiddlewareHandler, Next } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { requestGate, type AuthorizedRequest, type Authorizer, type Requirement } from '../src/authorizer.js';
+import { routeOptions, type RouteOptions } from '../src/route-options.js';
 import { assertPermissionList } from '../src/batch.js';
 import type { Principal } from '../src/claims.js';
-import { assertPermission, type Decision, type ResourceResolver } from '../src/decision.js';
+import { assertPermission, type Consistency, type Decision, type ResourceResolver } from '../src/decision.js';
 import { isFgaGuardError, toErrorResponse, type FgaGuardError } from '../src/errors.js';
-import { validateResource, type ResourceRef } from '../src/resource.js';
+import type { ResourceRef } from '../src/resource.js';
 import { isPromiseLike, type Settling } from '../src/settling.js';
 
 /** What requireAuth sets: `c.get('auth')`. */
@@ -47,12 +48,10 @@ type AnyPath = any;
  * `E` and `P` type the resolver's context: any by default, since a guard is made before the route
  * that uses it; name them (`requirePermission<MyEnv, '/projects/:id'>`) for a typed `c`.
  */
-export interface RequirePermissionOptions<E extends Env = AnyEnv, P extends string = AnyPath> extends GuardOptions {
-  /** The resource the request is about, or a function of the context (may be async) that returns it. */
-  resource?: ResourceRef | ResourceResolver<Context<E, P>>;
-}
+/** `resource`: a reference, or a function of the context (may be async); `consistency`: 'cached' (default) or 'fresh'. */
+export interface RequirePermissionOptions<E extends Env = AnyEnv, P extends string = AnyPath> extends GuardOptions, RouteOptions<Context<E, P>> {}
 
-export type { Authorizer, Decision, Principal, ResourceRef, ResourceResolver };
+export type { Authorizer, Consistency, Decision, Principal, ResourceRef, ResourceResolver };
 
 function isPreflight(c: Context): boolean {
   return c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') !== undefined;
@@ -133,16 +132,15 @@ export function requirePermission<E extends Env = AnyEnv, P extends string = Any
   options: RequirePermissionOptions<E, P> = {},
 ): MiddlewareHandler<FgaGuardEnv> {
   assertPermission(permission);
-  const resource = resourceOf(options);
+  const { resource, fresh } = routeOptionsOf(options);
   const gate = requestGate(authz);
-  return guard(options, (c) => gate.authorize(authorizationOf(c), permission, resource, c), admitAuthorized);
+  return guard(options, (c) => gate.authorize(authorizationOf(c), permission, resource, c, fresh), admitAuthorized);
 }
 
-/** The option, checked now if it is a reference; a resolver is typed for the app's context, called with it. */
-function resourceOf<E extends Env, P extends string>(options: RequirePermissionOptions<E, P>): ResourceRef | ResourceResolver<Context> | undefined {
-  const { resource } = options;
-  if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
-  return resource as ResourceRef | ResourceResolver<Context> | undefined;
+/** The options, checked now; a resolver is typed for the app's context, and called with it. */
+function routeOptionsOf<E extends Env, P extends string>(options: RequirePermissionOptions<E, P>) {
+  const { resource, fresh } = routeOptions(options);
+  return { resource: resource as ResourceRef | ResourceResolver<Context> | undefined, fresh };
 }
 
 function requireSeveral<E extends Env, P extends string>(
@@ -150,9 +148,9 @@ function requireSeveral<E extends Env, P extends string>(
   requirement: Requirement,
   options: RequirePermissionOptions<E, P>,
 ): MiddlewareHandler<FgaGuardEnv> {
-  const resource = resourceOf(options);
+  const { resource, fresh } = routeOptionsOf(options);
   const gate = requestGate(authz);
-  return guard(options, (c) => gate.authorizeSeveral(authorizationOf(c), requirement, resource, c), admitAuthorized);
+  return guard(options, (c) => gate.authorizeSeveral(authorizationOf(c), requirement, resource, c, fresh), admitAuthorized);
 }
 
 /**

@@ -3,9 +3,10 @@ import { requestGate, type AuthorizedRequest, type Authorizer, type Requirement 
 import { assertPermissionList } from '../src/batch.js';
 import { assertWebhookOptions, type WebhookOptions } from '../src/events.js';
 import type { Principal } from '../src/claims.js';
-import { assertConsistency, assertPermission, type Consistency, type Decision, type ResourceResolver } from '../src/decision.js';
+import { assertPermission, type Consistency, type Decision, type ResourceResolver } from '../src/decision.js';
+import { routeOptions, type RouteOptions } from '../src/route-options.js';
 import { isFgaGuardError, toErrorResponse, type FgaGuardError } from '../src/errors.js';
-import { validateResource, type ResourceRef } from '../src/resource.js';
+import type { ResourceRef } from '../src/resource.js';
 import { isPromiseLike, type Settling } from '../src/settling.js';
 
 declare module 'koa' {
@@ -27,12 +28,8 @@ export interface GuardOptions {
   allowPreflight?: boolean;
 }
 
-export interface RequirePermissionOptions extends GuardOptions {
-  /** The resource the request is about, or a function of the context (may be async) that returns it. */
-  resource?: ResourceRef | ResourceResolver<Context>;
-  /** 'fresh': skip remembered decisions and membership lookups for this route (default 'cached'). */
-  consistency?: Consistency;
-}
+/** `resource`: a reference, or a function of the context (may be async); `consistency`: 'cached' (default) or 'fresh'. */
+export interface RequirePermissionOptions extends GuardOptions, RouteOptions<Context> {}
 
 export type { Authorizer, Consistency, Decision, Principal, ResourceRef, ResourceResolver, WebhookOptions };
 
@@ -109,10 +106,7 @@ export function requirePermission(
   options: RequirePermissionOptions = {},
 ): Middleware {
   assertPermission(permission);
-  const { resource, consistency } = options;
-  if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
-  assertConsistency(consistency);
-  const fresh = consistency === 'fresh';
+  const { resource, fresh } = routeOptions(options);
   const gate = requestGate(authz);
   return guard(
     options,
@@ -127,10 +121,7 @@ function admitAuthorized(ctx: Context, { principal, decision }: AuthorizedReques
 }
 
 function requireSeveral(authz: Authorizer, requirement: Requirement, options: RequirePermissionOptions): Middleware {
-  const { resource, consistency } = options;
-  if (resource !== undefined && typeof resource !== 'function') validateResource(resource);
-  assertConsistency(consistency);
-  const fresh = consistency === 'fresh';
+  const { resource, fresh } = routeOptions(options);
   const gate = requestGate(authz);
   return guard(options, (ctx) => gate.authorizeSeveral(authorizationOf(ctx), requirement, resource, ctx, fresh), admitAuthorized);
 }

@@ -30,6 +30,8 @@ const routes: RouteSpec[] = [
   { path: '/all/:id', allOf: ['workspace:view', 'project:edit', 'project:view'], resource: (id) => ({ type: 'project', externalId: id }) },
   { path: '/all-ok/:id', allOf: ['workspace:view', 'project:edit'], resource: (id) => ({ type: 'project', externalId: id }) },
   { path: '/any-passing/:id', anyOf: ['project:view'], resource: (id) => ({ type: 'project', externalId: id }), onError: 'pass' },
+  { path: '/fresh/:id', permission: 'project:edit', resource: (id) => ({ type: 'project', externalId: id }), consistency: 'fresh' },
+  { path: '/fresh-all/:id', allOf: ['project:edit', 'app:deploy'], resource: (id) => ({ type: 'project', externalId: id }), consistency: 'fresh' },
 ];
 
 describe.each(frameworks)('$name adapter', ({ build, guards }) => {
@@ -183,6 +185,16 @@ describe.each(frameworks)('$name adapter', ({ build, guards }) => {
       expect((await request(app.server).patch('/projects/p-2').set(bearer(carol))).status).toBe(200);
     });
 
+    it("consistency: 'fresh' asks WorkOS on every request (membership and check), for one permission and for all of several", async () => {
+      for (let i = 0; i < 2; i++) {
+        expect((await request(app.server).get('/fresh/p-1').set(bearer(alice()))).status).toBe(200);
+        expect((await request(app.server).get('/fresh-all/p-1').set(bearer(alice()))).status).toBe(200);
+      }
+      expect(kit.calls('check')).toBe(6);
+      // One lookup per request: the decisions of one request share it.
+      expect(kit.calls('listOrganizationMemberships')).toBe(4);
+    });
+
     it('looks the membership up once, then serves the decision from the cache', async () => {
       await request(app.server).patch('/projects/p-1').set(bearer(alice()));
       const again = await request(app.server).patch('/projects/p-1').set(bearer(alice()));
@@ -307,6 +319,10 @@ describe.each(frameworks)('$name adapter', ({ build, guards }) => {
       for (const resource of [{ type: '', externalId: 'p-1' }, { type: 'project' }, 'p-1']) {
         expect(() => guards.requirePermission(authz, 'project:edit', { resource: resource as never })).toThrow(TypeError);
         expect(() => guards.requireAnyPermission(authz, ['project:edit'], { resource: resource as never })).toThrow(TypeError);
+      }
+      for (const consistency of ['strong', 1, null]) {
+        expect(() => guards.requirePermission(authz, 'project:edit', { consistency: consistency as never })).toThrow(TypeError);
+        expect(() => guards.requireAllPermissions(authz, ['project:edit'], { consistency: consistency as never })).toThrow(TypeError);
       }
     });
   });

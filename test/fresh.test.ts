@@ -1,9 +1,6 @@
-import express from 'express';
-import Koa from 'koa';
-import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { requirePermission as expressGuard, requireAllPermissions as expressAll } from '../adapters/express.js';
-import { requirePermission as koaGuard, requireAnyPermission as koaAny } from '../adapters/koa.js';
+import { requirePermission as expressGuard } from '../adapters/express.js';
+import { requirePermission as koaGuard } from '../adapters/koa.js';
 import { createAuthorizer, type Authorizer, type Principal } from '../src/index.js';
 import { createTestKit, type TestKit } from '../testing/index.js';
 import { testSeed } from './support/model.js';
@@ -83,30 +80,5 @@ describe("consistency: 'fresh'", () => {
     await authz.listAccessible(alice, 'project:edit', { parent: ws1, consistency: 'fresh' });
     await authz.filterAccessible(alice, 'project:edit', [p1], (item) => item, { parent: ws1, consistency: 'fresh' });
     expect(kit.calls('listResourcesForMembership')).toBe(2);
-  });
-
-  it('guards: Express and Koa routes with consistency fresh ask WorkOS on every request', async () => {
-    const token = kit.mintToken({ user: 'user_alice', organization: 'org_acme' });
-    const app = express();
-    app.get('/p', expressGuard(authz, 'project:edit', { resource: p1, consistency: 'fresh' }), (_req, res) => res.send('ok'));
-    app.get('/all', expressAll(authz, ['project:edit', 'app:deploy'], { resource: p1, consistency: 'fresh' }), (_req, res) => res.send('ok'));
-    const koa = new Koa();
-    const any = koaAny(authz, ['project:view', 'project:edit'], { resource: p1, consistency: 'fresh' });
-    const one = koaGuard(authz, 'project:edit', { resource: p1, consistency: 'fresh' });
-    koa.use((ctx, next) => (ctx.path === '/any' ? any(ctx, next) : one(ctx, next)));
-    koa.use((ctx) => {
-      ctx.body = 'ok';
-    });
-    const server = koa.callback();
-    for (let i = 0; i < 2; i++) {
-      await request(app).get('/p').set('Authorization', `Bearer ${token}`).expect(200);
-      await request(server).get('/p').set('Authorization', `Bearer ${token}`).expect(200);
-    }
-    expect(kit.calls('check')).toBe(4);
-    kit.resetCalls();
-    await request(app).get('/all').set('Authorization', `Bearer ${token}`).expect(200);
-    await request(server).get('/any').set('Authorization', `Bearer ${token}`).expect(200);
-    // All: both permissions; any: project:view is denied, then project:edit grants.
-    expect(kit.calls('check')).toBe(4);
   });
 });

@@ -16,9 +16,10 @@ const isoFromSeconds = (seconds: unknown) => (typeof seconds === 'number' && Num
 export class SessionRegistry {
   private readonly sessions = new Map<string, SessionRecord>();
 
-  /** Notes the session of a token payload about to be signed (payloads without a string `sid` are ignored). */
-  remember(payload: Record<string, unknown>): void {
-    const { sid, sub, org_id: organizationId, exp } = payload;
+  /** Notes the session of a token payload about to be signed (anything but an object with a string `sid` is ignored). */
+  remember(payload: unknown): void {
+    if (typeof payload !== 'object' || payload === null) return;
+    const { sid, sub, org_id: organizationId, exp } = payload as Record<string, unknown>;
     if (typeof sid !== 'string') return;
     const expiresAt = isoFromSeconds(exp);
     const known = this.sessions.get(sid);

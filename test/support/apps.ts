@@ -30,6 +30,7 @@ export interface RouteSpec {
   resolverThrows?: boolean | 'sync';
   onError?: 'respond' | 'pass';
   allowPreflight?: boolean;
+  consistency?: 'cached' | 'fresh';
 }
 
 export interface AppUnderTest {
@@ -58,6 +59,7 @@ interface GuardOptionsOf<OnError, Context> {
   onError?: OnError;
   allowPreflight?: boolean;
   resource?: ResourceRef | ResourceResolver<Context>;
+  consistency?: 'cached' | 'fresh';
 }
 
 /** The four guards of one adapter, as the test apps use them. */
@@ -81,6 +83,7 @@ function guardFor<Handler, Context, OnError>(
   if (route.onError === 'pass') options.onError = passOn;
   const resource = resolverFor(route, calls, idOf);
   if (resource !== undefined) options.resource = resource;
+  if (route.consistency !== undefined) options.consistency = route.consistency;
   if (route.anyOf) return guards.requireAnyPermission(authz, route.anyOf, options);
   if (route.allOf) return guards.requireAllPermissions(authz, route.allOf, options);
   if (route.permission) return guards.requirePermission(authz, route.permission, options);
