@@ -11,6 +11,7 @@ export default defineConfig([
       koa: 'adapters/koa.ts',
       fastify: 'adapters/fastify.ts',
       hono: 'adapters/hono.ts',
+      redis: 'redis/index.ts',
       testing: 'testing/index.ts',
     },
     format: ['esm', 'cjs'],

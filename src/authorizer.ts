@@ -18,10 +18,11 @@ import {
   type ScopeKeys,
 } from './invalidation.js';
 import { cacheKey, validateResource, type ResourceRef } from './resource.js';
+import type { StoreStats } from './store.js';
 import { createWrites, type ResourceWrites, type RoleWrites } from './writes.js';
 import { assertSingleToken, bearerCredentials, TokenVerifier } from './token.js';
 import { isPromiseLike, type Settling } from './settling.js';
-import { checkPermission, findActiveMembership, findResourceOrganization, type Listing } from './upstream.js';
+import { checkPermission, findActiveMembership, findResourceOrganization, isListing, type Listing } from './upstream.js';
 
 /** Node's global `performance` is an accessor that calls a getter on every read: read it once. */
 const clock = performance;
@@ -108,6 +109,8 @@ export interface CacheStats {
   readonly resourceOrganizations: number;
   /** Remembered verified tokens (at most `tokenCacheMax`). */
   readonly tokens: number;
+  /** The shared store's state, when there is one. */
+  readonly store?: StoreStats;
 }
 
 /** What the adapters call: the same as `authenticate` and `authorizeRequest`, but settling synchronously when no I/O is needed. */
@@ -188,10 +191,16 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
   const verifier = new TokenVerifier(config);
   const cacheMax = config.cache === false ? false : config.cache.max;
   const generations = new Generations();
-  const decisions = new DecisionCache(cacheMax, generations, clock, DEFAULT_CACHE.max);
-  const memberships = new CoalescingCache<string | false>(cacheMax, generations, clock);
-  const resourceOrganizations = new CoalescingCache<string | false>(cacheMax, generations, clock);
-  const listings = new CoalescingCache<Listing>(cacheMax, generations, clock);
+  const { store } = config;
+  const level = store === undefined ? undefined : { store, now: () => Date.now() };
+  const decisions = new DecisionCache(cacheMax, generations, clock, DEFAULT_CACHE.max, level);
+  const idOrNone = level && { level, isValue: isIdOrFalse };
+  const memberships = new CoalescingCache<string | false>(cacheMax, generations, clock, idOrNone);
+  const resourceOrganizations = new CoalescingCache<string | false>(cacheMax, generations, clock, idOrNone);
+  const listings = new CoalescingCache<Listing>(cacheMax, generations, clock, level && { level, isValue: isListing });
+  // Another instance's invalidation; and a channel that may have missed some (lost, or back): forget all.
+  store?.subscribe((scopes: ScopeKeys | 'all') => (scopes === 'all' ? generations.invalidateAll() : generations.invalidate(scopes)));
+  store?.onHealthChange(() => generations.invalidateAll());
   const discovery = createDiscovery({
     client: config.client,
     timeout: config.timeout,
@@ -203,12 +212,21 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       decideOnResource(principal, permission, resource, { started: clock.now(), deadline, fresh, batch: false, shared: undefined }),
   });
 
-  const invalidate = (scope: InvalidationScope) => generations.invalidate(scopeKeysOf(scope));
+  /** Here at once; through the store (when there is one) to every other instance. */
+  async function invalidate(scope: InvalidationScope): Promise<void> {
+    const keys = scopeKeysOf(scope);
+    generations.invalidate(keys);
+    await store?.invalidate(keys);
+  }
+  async function invalidateAll(): Promise<void> {
+    generations.invalidateAll();
+    await store?.invalidate('all');
+  }
   const writes = createWrites({ client: config.client, timeout: config.timeout, invalidate });
   const events = createEvents({
     client: config.client,
     invalidate,
-    invalidateAll: () => generations.invalidateAll(),
+    invalidateAll,
     revokeSession: (sessionId) => verifier.revokeSession(sessionId),
   });
 
@@ -312,12 +330,18 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     if (known !== undefined) return grantIfHere(known);
     // One budget for everything this decision asks WorkOS: this lookup and whatever follows it.
     const budget = (run.deadline ??= Date.now() + config.timeout);
-    const lookup = resourceOrganizations.load(resource.id, budget, [resourceScope(resource)], async () => {
-      const owner = await findResourceOrganization(config.client, resource.id, budget);
-      return owner === false
-        ? { value: owner, ttl: ttlFor(config, false) }
-        : { value: owner, ttl: ttlFor(config, true, RESOURCE_ORGANIZATION_TTL), scopes: [organizationScope(owner)] };
-    });
+    const lookup = resourceOrganizations.load(
+      resource.id,
+      budget,
+      [resourceScope(resource)],
+      async () => {
+        const owner = await findResourceOrganization(config.client, resource.id, budget);
+        return owner === false
+          ? { value: owner, ttl: ttlFor(config, false) }
+          : { value: owner, ttl: ttlFor(config, true, RESOURCE_ORGANIZATION_TTL), scopes: [organizationScope(owner)] };
+      },
+      { kind: 'r', organizationId: undefined, parts: [resource.id] },
+    );
     return lookup.then((owner) => grantIfHere(owner, resumed(run)));
   }
 
@@ -351,7 +375,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     if (remembered !== undefined) return decideForMembership(principal, permission, resource, remembered, run);
     // One budget for everything this decision asks WorkOS: the lookup and the check.
     const budget = (run.deadline ??= Date.now() + config.timeout);
-    return loadMembership(principal.userId, organizationId, key, budget).then((found) =>
+    return loadMembership(principal.userId, organizationId, key, budget, run.fresh).then((found) =>
       found === false
         ? finish(principal, permission, resumed(run), { allowed: false, source: 'api', resource, reason: 'no_membership' })
         : decideForMembership(principal, permission, resource, found, run),
@@ -366,17 +390,24 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     const key = membershipKey(principal, organizationId);
     const remembered = fresh ? undefined : memberships.peek(key, clock.now());
     if (remembered !== undefined) return remembered === false ? null : remembered;
-    return loadMembership(principal.userId, organizationId, key, deadline).then((found) => (found === false ? null : found));
+    return loadMembership(principal.userId, organizationId, key, deadline, fresh).then((found) => (found === false ? null : found));
   }
 
   /** The active membership of the user in the organization (false: none), asked once for all callers. */
-  function loadMembership(userId: string, organizationId: string, key: string, deadline: number): Promise<string | false> {
-    return memberships.load(key, deadline, [organizationScope(organizationId), userScope(userId)], async () => {
-      const found = await findActiveMembership(config.client, userId, organizationId, deadline);
-      return found === false
-        ? { value: found, ttl: ttlFor(config, false) }
-        : { value: found, ttl: ttlFor(config, true), scopes: [membershipScope(found)] };
-    });
+  function loadMembership(userId: string, organizationId: string, key: string, deadline: number, fresh: boolean): Promise<string | false> {
+    return memberships.load(
+      key,
+      deadline,
+      [organizationScope(organizationId), userScope(userId)],
+      async () => {
+        const found = await findActiveMembership(config.client, userId, organizationId, deadline);
+        return found === false
+          ? { value: found, ttl: ttlFor(config, false) }
+          : { value: found, ttl: ttlFor(config, true), scopes: [membershipScope(found)] };
+      },
+      { kind: 'm', organizationId, parts: [userId, organizationId] },
+      fresh,
+    );
   }
 
   function decideForMembership(
@@ -409,8 +440,10 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       budget,
       () => checkPermission(config.client, membership, permission, resource, budget),
       (granted) => ttlFor(config, granted),
+      { kind: 'd', organizationId: principal.organizationId, parts: [membership, permission, resourceScope(resource)] },
+      run.fresh,
     );
-    return answer.then((allowed) => finish(principal, permission, resumed(run), decisionOutcome(allowed, 'api', resource, membership)));
+    return answer.then(({ allowed, source }) => finish(principal, permission, resumed(run), decisionOutcome(allowed, source, resource, membership)));
   }
 
   /** Steps 1–8 for one request; a denial throws ForbiddenError. */
@@ -540,16 +573,14 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     ) {
       return authorize(authorization, permission, resource, context as Context);
     },
-    async invalidate(scope) {
-      invalidate(scope);
-    },
+    invalidate,
     resources: writes.resources,
     roles: writes.roles,
-    applyEvent: async (event) => events.apply(event),
+    applyEvent: (event) => events.apply(event),
     followEvents: (followOptions) => events.follow(followOptions),
     clearCache() {
-      // In-flight loads must not put back what was cleared.
-      generations.invalidateAll();
+      // In-flight loads must not put back what was cleared; a shared store forgets too.
+      void invalidateAll();
       decisions.clear();
       memberships.clear();
       resourceOrganizations.clear();
@@ -562,6 +593,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
         resourceOrganizations: resourceOrganizations.size,
         listings: listings.size,
         tokens: verifier.cachedTokens,
+        ...(store === undefined ? {} : { store: store.stats() }),
       };
     },
   };
@@ -573,6 +605,8 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
   });
   return authorizer;
 }
+
+const isIdOrFalse = (value: unknown): value is string | false => value === false || (typeof value === 'string' && value.length > 0);
 
 /** The circumstances of one decision, or of a batch's decisions. */
 interface DecisionRun {

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { ServiceUnavailableError } from './errors.js';
 import type { Generations, ScopeKeys, Stamp } from './invalidation.js';
+import { throughStore, type SharedLevel, type StoredValue, type StoreKey } from './store.js';
 
 /**
  * What every lookup passes as lru-cache's `get` options. Left out, `get` makes a new `{}` for them
@@ -35,6 +36,8 @@ interface InFlight<V> {
   readonly deadline: number;
   readonly born: number;
 }
+
+const isAnything = (_value: StoredValue): _value is never => false;
 
 /** The load ran out of its budget: a caller with time left may try again. */
 const outOfTime = (error: unknown) => error instanceof ServiceUnavailableError && error.reason === 'timeout';
@@ -82,13 +85,16 @@ export class CoalescingCache<V extends NonNullable<unknown>> {
     max: number | false,
     private readonly generations: Generations,
     private readonly clock: { now(): number },
+    /** The store shared with other instances, and what a value from it must look like. */
+    private readonly shared?: { level: SharedLevel; isValue: (value: StoredValue) => value is V },
   ) {
     this.answers = max === false ? undefined : new LRUCache<string, Remembered<V>>({ max });
     this.inflight = new InFlightLoads(generations);
   }
 
-  /** The remembered answer, if any, unexpired at `now` (the decision clock) and current. */
+  /** The remembered answer, if any, unexpired at `now` (the decision clock) and current; none while a shared store is unhealthy. */
   peek(key: string, now: number): V | undefined {
+    if (this.shared !== undefined && !this.shared.level.store.healthy) return undefined;
     const entry = this.answers?.get(key, LOOKUP);
     if (entry === undefined) return undefined;
     if (now < entry.expires && this.generations.holds(entry)) return entry.value;
@@ -96,10 +102,18 @@ export class CoalescingCache<V extends NonNullable<unknown>> {
     return undefined;
   }
 
-  /** The answer for `key`, loaded by `loader` (which must settle by `deadline`) unless already in flight. */
-  load(key: string, deadline: number, scopes: ScopeKeys, loader: () => Promise<Loaded<V>>): Promise<V> {
+  /**
+   * The answer for `key`, loaded by `loader` (which must settle by `deadline`) unless already in
+   * flight; with a shared store, asked there first (`storeKey`; not when `fresh`) and stored there after.
+   */
+  load(key: string, deadline: number, scopes: ScopeKeys, loader: () => Promise<Loaded<V>>, storeKey?: StoreKey, fresh = false): Promise<V> {
     return this.inflight.run(key, deadline, scopes, async (born) => {
-      const { value, ttl, scopes: found } = await loader();
+      let found: ScopeKeys | undefined;
+      const { value, ttl } = await throughStore(this.shared?.level, storeKey, scopes, fresh, this.shared?.isValue ?? isAnything, async () => {
+        const loaded = await loader();
+        found = loaded.scopes;
+        return loaded;
+      });
       const all = found === undefined ? scopes : [...scopes, ...found];
       if (ttl > 0 && this.answers && this.generations.isCurrent(born, all)) {
         this.answers.set(key, { value, expires: this.clock.now() + ttl, born, scopes: all });

@@ -2,6 +2,7 @@ import { WorkOS } from '@workos-inc/node';
 import { DEFAULT_CLAIM_NAMES, type ClaimNames } from './claims.js';
 import { assertQuotable } from './errors.js';
 import type { Decision } from './decision.js';
+import { assertStore, type DecisionStore } from './store.js';
 
 export interface CacheOptions {
   /** How long an allow is remembered, ms (default 30 000). */
@@ -48,6 +49,11 @@ export interface AuthorizerOptions {
   maxTokenLength?: number;
   /** Verified tokens remembered until their `exp`, at most this many (default 10 000; 0 turns it off). */
   tokenCacheMax?: number;
+  /**
+   * A store shared by every instance (`createRedisStore()` from fga-guard/redis): asked after this
+   * process's memory and before WorkOS, and the channel invalidations reach every instance through.
+   */
+  store?: DecisionStore;
 }
 
 export interface ResolvedConfig {
@@ -66,6 +72,7 @@ export interface ResolvedConfig {
   readonly realm: string;
   readonly maxTokenLength: number;
   readonly tokenCacheMax: number;
+  readonly store: DecisionStore | undefined;
 }
 
 export const DEFAULT_CACHE: Readonly<Required<CacheOptions>> = Object.freeze({
@@ -133,6 +140,11 @@ function environmentVariable(name: string): string | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
 }
 
+function checkedStore(store: unknown): DecisionStore | undefined {
+  assertStore(store);
+  return store;
+}
+
 export function resolveConfig(options: AuthorizerOptions = {}): ResolvedConfig {
   if (typeof options !== 'object' || options === null) fail('createAuthorizer takes an options object');
   const { workos } = options;
@@ -198,5 +210,6 @@ export function resolveConfig(options: AuthorizerOptions = {}): ResolvedConfig {
     realm,
     maxTokenLength: positiveInteger(options.maxTokenLength, 'maxTokenLength', 8_192),
     tokenCacheMax: positiveInteger(options.tokenCacheMax, 'tokenCacheMax', 10_000, true),
+    store: checkedStore(options.store),
   };
 }

@@ -5,28 +5,37 @@ import { InFlightLoads, LOOKUP, type Remembered } from './cache.js';
 import { DecisionKeys } from './decision-keys.js';
 import type { Generations, ScopeKeys } from './invalidation.js';
 import { cacheKey, type ResourceRef } from './resource.js';
+import { throughStore, type SharedLevel, type StoreKey } from './store.js';
 
 /** The answers about one resource for one membership, by permission. Replaced, never changed, when one is added. */
 export type AnswerGroup = ReadonlyMap<string, Remembered<boolean>>;
 
 const answerCount = (group: AnswerGroup) => group.size;
+/** A check's answer, and whether the shared store ('cache') or WorkOS ('api') gave it. */
+export interface CheckAnswer {
+  readonly allowed: boolean;
+  readonly source: 'cache' | 'api';
+}
+
+const isBoolean = (value: unknown): value is boolean => typeof value === 'boolean';
 
 export class DecisionCache {
   /** Bounded by the answers they hold together (`sizeCalculation`). */
   private readonly groups: LRUCache<string, AnswerGroup> | undefined;
   private readonly keys: DecisionKeys;
-  private readonly inflight: InFlightLoads<boolean>;
+  private readonly inflight: InFlightLoads<CheckAnswer>;
 
   constructor(
     max: number | false,
     private readonly generations: Generations,
     private readonly clock: { now(): number },
     defaultMax: number,
+    private readonly shared?: SharedLevel,
   ) {
     this.groups = max === false ? undefined : new LRUCache<string, AnswerGroup>({ maxSize: max, sizeCalculation: answerCount });
     // As many scopes as answers: even with the cache off, the keys still coalesce identical in-flight checks.
     this.keys = new DecisionKeys(max === false ? defaultMax : max);
-    this.inflight = new InFlightLoads(generations);
+    this.inflight = new InFlightLoads<CheckAnswer>(generations);
   }
 
   /** The key of the (membership, resource) pair. */
@@ -34,7 +43,9 @@ export class DecisionCache {
     return this.keys.keyOf(membership, resource);
   }
 
+  /** The remembered answers about the pair; none while a shared store is unhealthy (they may have missed an invalidation). */
   group(groupKey: string): AnswerGroup | undefined {
+    if (this.shared !== undefined && !this.shared.store.healthy) return undefined;
     return this.groups?.get(groupKey, LOOKUP);
   }
 
@@ -45,7 +56,10 @@ export class DecisionCache {
     return entry.value;
   }
 
-  /** Asks `check` once for all identical in-flight questions; remembers the answer for `ttl(answer)` ms if still current. */
+  /**
+   * Asks `check` once for all identical in-flight questions (with a shared store, asked there
+   * first as `storeKey`, unless `fresh`); remembers the answer for `ttl(answer)` ms if still current.
+   */
   load(
     groupKey: string,
     permission: string,
@@ -53,15 +67,19 @@ export class DecisionCache {
     deadline: number,
     check: () => Promise<boolean>,
     ttl: (allowed: boolean) => number,
-  ): Promise<boolean> {
+    storeKey: StoreKey,
+    fresh: boolean,
+  ): Promise<CheckAnswer> {
     return this.inflight.run(cacheKey(groupKey, permission), deadline, scopes, async (born) => {
-      const allowed = await check();
-      const lifetime = ttl(allowed);
+      const { value: allowed, ttl: lifetime, stored } = await throughStore(this.shared, storeKey, scopes, fresh, isBoolean, async () => {
+        const value = await check();
+        return { value, ttl: ttl(value) };
+      });
       if (lifetime > 0 && this.groups && this.generations.isCurrent(born, scopes)) {
         const entry = { value: allowed, expires: this.clock.now() + lifetime, born, scopes };
         this.groups.set(groupKey, new Map(this.groups.get(groupKey, LOOKUP)).set(permission, entry));
       }
-      return allowed;
+      return { allowed, source: stored ? 'cache' : 'api' };
     });
   }
 

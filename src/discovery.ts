@@ -57,14 +57,28 @@ export function createDiscovery(context: DiscoveryContext) {
   const { client, listings } = context;
 
   /** A listing depends on who asked, its parent and every resource it returned. */
-  function remembered(key: string, deadline: number, fresh: boolean, scopes: ScopeKeys, list: () => Promise<Listing>): Promise<Listing> {
+  function remembered(
+    key: string,
+    organizationId: string,
+    deadline: number,
+    fresh: boolean,
+    scopes: ScopeKeys,
+    list: () => Promise<Listing>,
+  ): Promise<Listing> {
     const known = fresh ? undefined : listings.peek(key, context.now());
     if (known !== undefined) return Promise.resolve(known);
-    return listings.load(key, deadline, scopes, async () => {
-      const value = await list();
-      const found = value.resources.flatMap(({ id, type, externalId }) => [resourceScope({ id }), resourceScope({ type, externalId })]);
-      return { value, ttl: value.resources.length > 0 ? context.ttl.found : context.ttl.empty, scopes: found };
-    });
+    return listings.load(
+      key,
+      deadline,
+      scopes,
+      async () => {
+        const value = await list();
+        const found = value.resources.flatMap(({ id, type, externalId }) => [resourceScope({ id }), resourceScope({ type, externalId })]);
+        return { value, ttl: value.resources.length > 0 ? context.ttl.found : context.ttl.empty, scopes: found };
+      },
+      { kind: 'l', organizationId, parts: [key] },
+      fresh,
+    );
   }
 
   async function listAccessible(principal: Principal, permission: string, options: ListAccessibleOptions): Promise<AccessibleList> {
@@ -84,7 +98,7 @@ export function createDiscovery(context: DiscoveryContext) {
     if (principal.permissions.includes(permission)) {
       const parentFilter = 'id' in parent ? { parentResourceId: parent.id } : { parentResourceTypeSlug: parent.type, parentExternalId: parent.externalId };
       const key = cacheKey('organization', organizationId, parentKey(parent), String(maxResults));
-      return remembered(key, deadline, fresh, scopes, () =>
+      return remembered(key, organizationId, deadline, fresh, scopes, () =>
         listAllPages(deadline, maxResults, organizationId, (page) => client.authorization.listResources({ organizationId, ...parentFilter, ...page })),
       );
     }
@@ -93,7 +107,7 @@ export function createDiscovery(context: DiscoveryContext) {
     const parentOption =
       'id' in parent ? { parentResourceId: parent.id } : { parentResourceTypeSlug: parent.type, parentResourceExternalId: parent.externalId };
     const key = cacheKey('membership', membership, permission, parentKey(parent), String(maxResults));
-    return remembered(key, deadline, fresh, [...scopes, membershipScope(membership)], () =>
+    return remembered(key, organizationId, deadline, fresh, [...scopes, membershipScope(membership)], () =>
       listAllPages(deadline, maxResults, organizationId, (page) =>
         client.authorization.listResourcesForMembership({ organizationMembershipId: membership, permissionSlug: permission, ...parentOption, ...page }),
       ),

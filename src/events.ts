@@ -115,8 +115,8 @@ export function effectOf(event: WorkOSEvent): Effect {
 
 export interface EventsContext {
   readonly client: WorkOS;
-  invalidate(scope: InvalidationScope): void;
-  invalidateAll(): void;
+  invalidate(scope: InvalidationScope): Promise<void>;
+  invalidateAll(): Promise<void>;
   revokeSession(sessionId: string): void;
 }
 
@@ -130,14 +130,14 @@ function unref(timer: unknown): void {
 }
 
 export function createEvents(context: EventsContext) {
-  function apply(event: WorkOSEvent): void {
+  async function apply(event: WorkOSEvent): Promise<void> {
     if (typeof event !== 'object' || event === null || typeof event.event !== 'string') {
       throw new TypeError('fga-guard: applyEvent() takes a WorkOS event ({ event, data })');
     }
     const effect = effectOf(event);
     if (effect === undefined) return;
-    if ('scope' in effect) context.invalidate(effect.scope);
-    else if ('everything' in effect) context.invalidateAll();
+    if ('scope' in effect) await context.invalidate(effect.scope);
+    else if ('everything' in effect) await context.invalidateAll();
     else context.revokeSession(effect.session);
   }
 
@@ -152,7 +152,7 @@ export function createEvents(context: EventsContext) {
       // A bad or stale signature, or a body that is not JSON: the SDK's message is not passed on.
       throw new WebhookError('The webhook signature does not verify');
     }
-    apply(event);
+    await apply(event);
   }
 
   function follow(options: FollowEventsOptions = {}): EventFollower {
@@ -180,7 +180,7 @@ export function createEvents(context: EventsContext) {
         if (!Array.isArray(data)) throw new TypeError('fga-guard: the Events API answered without a list');
         for (const event of data as WorkOSEvent[]) {
           if (stopped) return 0;
-          apply(event);
+          await apply(event);
           if (typeof event.id === 'string') cursor = event.id;
         }
         if (data.length < PAGE_SIZE) return intervalMs;

@@ -1,7 +1,8 @@
 export { createAuthorizer, type AuthorizedRequest, type Authorizer, type CacheStats } from './authorizer.js';
 export type { CheckManyOptions, CheckRequest } from './batch.js';
 export type { EventFollower, FollowEventsOptions, WebhookOptions, WorkOSEvent } from './events.js';
-export type { InvalidationScope } from './invalidation.js';
+export type { InvalidationScope, ScopeKeys } from './invalidation.js';
+export type { DecisionStore, StoreKey, StoreRead, StoreStamp, StoreStats, StoredValue } from './store.js';
 export type { RegisterResourceInput, RemoveResourceOptions, ResourceWrites, RoleAssignmentInput, RoleWrites } from './writes.js';
 export type { AuthorizerOptions, CacheOptions } from './config.js';
 export type { AccessibleList, AccessibleResource, FilterAccessibleOptions, ListAccessibleOptions } from './discovery.js';

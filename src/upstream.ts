@@ -223,6 +223,20 @@ export interface Listing {
   readonly complete: boolean;
 }
 
+/** A listing as a shared store gives it back: anything else is not used. */
+export function isListing(value: unknown): value is Listing {
+  const { resources, complete } = (typeof value === 'object' && value !== null ? value : {}) as Partial<Listing>;
+  return (
+    typeof complete === 'boolean' &&
+    Array.isArray(resources) &&
+    resources.every(
+      (r: Partial<ListedResource> | null) =>
+        typeof r === 'object' && r !== null && typeof r.id === 'string' && typeof r.externalId === 'string' && typeof r.type === 'string' &&
+        typeof r.name === 'string' && (r.parentId === null || typeof r.parentId === 'string'),
+    )
+  );
+}
+
 /** WorkOS's largest page. */
 const PAGE_SIZE = 100;
 

@@ -47,7 +47,7 @@ export interface RoleWrites {
 export interface WritesContext {
   readonly client: WorkOS;
   readonly timeout: number;
-  invalidate(scope: InvalidationScope): void;
+  invalidate(scope: InvalidationScope): Promise<void>;
 }
 
 function requireString(value: unknown, name: string): string {
@@ -114,13 +114,13 @@ export function createWrites({ client, timeout, invalidate }: WritesContext): { 
         );
         const resource = created ?? (await write('resources.register', deadline, () => client.authorization.getResourceByExternalId(lookup)));
         if (resource === undefined) throw new WorkOSRequestError('resources.register', 404, 'entity_not_found', 'The resource was neither created nor found');
-        invalidate({ resource: { id: resource.id } });
+        await invalidate({ resource: { id: resource.id } });
         return resource;
       } finally {
         // Even when the outcome is unknown (a timeout): denials remembered while it did not exist,
         // and listings of its parent.
-        invalidate({ resource: { type: type as string, externalId: externalId as string } });
-        if (parent !== undefined) invalidate({ resource: parent as ResourceRef });
+        await invalidate({ resource: { type: type as string, externalId: externalId as string } });
+        if (parent !== undefined) await invalidate({ resource: parent as ResourceRef });
       }
     },
 
@@ -146,7 +146,7 @@ export function createWrites({ client, timeout, invalidate }: WritesContext): { 
         await write('resources.remove', deadline, removal, notFound);
       } finally {
         // Its descendants and every assignment on them may have gone with it: the whole organization.
-        invalidate({ organizationId: owner });
+        await invalidate({ organizationId: owner });
       }
     },
   };
@@ -163,7 +163,7 @@ export function createWrites({ client, timeout, invalidate }: WritesContext): { 
           conflict,
         );
       } finally {
-        invalidate({ membershipId });
+        await invalidate({ membershipId });
       }
     },
 
@@ -178,7 +178,7 @@ export function createWrites({ client, timeout, invalidate }: WritesContext): { 
           notFound,
         );
       } finally {
-        invalidate({ membershipId });
+        await invalidate({ membershipId });
       }
     },
   };
