@@ -31,7 +31,7 @@ smoke() (
   cd "$scratch/sdk$sdk"
   printf '\n--- a project with @workos-inc/node@%s: node %s, npm %s\n' "$sdk" "$(node --version)" "$(npm --version)"
   quiet npm init -y
-  quiet npm install --no-audit --no-fund "@workos-inc/node@^$sdk" express@^5 koa@^3 fastify@^5 hono@^4
+  quiet npm install --no-audit --no-fund "@workos-inc/node@^$sdk" express@^5 koa@^3 fastify@^5 hono@^4 redis@^5
   quiet npm install --no-audit --no-fund "$tarball"
   node -e "
     const { version } = require('@workos-inc/node/package.json');
@@ -44,8 +44,9 @@ smoke() (
     const koa = await import('fga-guard/koa');
     const fastify = await import('fga-guard/fastify');
     const hono = await import('fga-guard/hono');
+    const redis = await import('fga-guard/redis');
     const testing = await import('fga-guard/testing');
-    for (const [name, fn] of [['createAuthorizer', core.createAuthorizer], ['express.requirePermission', express.requirePermission], ['koa.requireAuth', koa.requireAuth], ['fastify.requirePermission', fastify.requirePermission], ['hono.requireAllPermissions', hono.requireAllPermissions], ['createTestKit', testing.createTestKit]]) {
+    for (const [name, fn] of [['createAuthorizer', core.createAuthorizer], ['express.requirePermission', express.requirePermission], ['koa.requireAuth', koa.requireAuth], ['fastify.requirePermission', fastify.requirePermission], ['hono.requireAllPermissions', hono.requireAllPermissions], ['redis.createRedisStore', redis.createRedisStore], ['createTestKit', testing.createTestKit]]) {
       if (typeof fn !== 'function') throw new Error('ESM export missing: ' + name);
     }
     const kit = await testing.createTestKit({ seed: testing.demoSeed });
@@ -72,8 +73,9 @@ smoke() (
     const koa = require('fga-guard/koa');
     const fastify = require('fga-guard/fastify');
     const hono = require('fga-guard/hono');
+    const redis = require('fga-guard/redis');
     const testing = require('fga-guard/testing');
-    for (const fn of [core.createAuthorizer, express.requireAuth, koa.requirePermission, fastify.requireAuth, hono.requireAnyPermission, testing.createTestKit]) {
+    for (const fn of [core.createAuthorizer, express.requireAuth, koa.requirePermission, fastify.requireAuth, hono.requireAnyPermission, redis.createRedisStore, testing.createTestKit]) {
       if (typeof fn !== 'function') throw new Error('CJS export missing');
     }
     if (!(new core.ForbiddenError('api', 'x') instanceof core.FgaGuardError)) throw new Error('error classes broken');

@@ -26,7 +26,7 @@ for types in 20 22 latest; do
   mkdir "$project" && cd "$project" || exit 1
   npm init -y >/dev/null
   if ! npm install --no-audit --no-fund --silent "$scratch/$tarball" "typescript@$typescript" "@types/node@$types" \
-    express @types/express koa @types/koa fastify hono '@workos-inc/node@^11' >install.log 2>&1; then
+    express @types/express koa @types/koa fastify hono redis@^5 '@workos-inc/node@^11' >install.log 2>&1; then
     cat install.log; exit 1
   fi
   for extension in mts cts ts; do cp "$root/.ci/types-consumer.ts" "consumer.$extension"; done

@@ -19,11 +19,16 @@ import * as expressGuard from 'fga-guard/express';
 import * as fastifyGuard from 'fga-guard/fastify';
 import * as honoGuard from 'fga-guard/hono';
 import * as koaGuard from 'fga-guard/koa';
+import { createRedisStore, type RedisStore } from 'fga-guard/redis';
 import { createTestKit, demoSeed, SeedError, type TestKit } from 'fga-guard/testing';
 
 export async function consumer(): Promise<void> {
   const kit: TestKit = await createTestKit({ seed: demoSeed });
   const authz: Authorizer = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId });
+  const store: RedisStore = createRedisStore({ url: 'redis://127.0.0.1:6379' });
+  const shared: Authorizer = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId, store });
+  await shared.invalidate({ membershipId: 'om_1' });
+  await store.close();
   const project = (id: string): ResourceRef => ({ type: 'project', externalId: id });
 
   const app = express();

@@ -19,6 +19,7 @@ const PACKAGE_PATHS: Record<string, string[]> = {
   'fga-guard/koa': ['./adapters/koa.ts'],
   'fga-guard/fastify': ['./adapters/fastify.ts'],
   'fga-guard/hono': ['./adapters/hono.ts'],
+  'fga-guard/redis': ['./redis/index.ts'],
   'fga-guard/testing': ['./testing/index.ts'],
 };
 
