@@ -37,25 +37,6 @@ function isEntry(value: unknown): value is Entry {
   return typeof entry === 'object' && entry !== null && 'v' in entry && typeof entry.e === 'number' && Array.isArray(entry.g) && entry.g.every((n) => Number.isInteger(n));
 }
 
-class TimedOut extends Error {}
-
-function within<T>(ms: number, promise: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TimedOut()), ms);
-    timer.unref();
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
 export interface RedisStore extends DecisionStore {
   /** Resolves once both connections are up (the store works before: until then every read is a miss). */
   readonly ready: Promise<void>;
@@ -86,6 +67,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const connectionOptions = { disableOfflineQueue: true, socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) } };
   const commands = (given ?? createClient({ url, ...connectionOptions })) as RedisClientType;
   const subscriber = commands.duplicate(connectionOptions) as RedisClientType;
+  // Every read and write through node-redis's own per-command timeout.
+  const timed = commands.withCommandOptions({ timeout: commandTimeout });
   const owned = given === undefined ? [commands, subscriber] : [subscriber];
   const instance = randomUUID();
   const channel = `${prefix}:invalidations`;
@@ -132,12 +115,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     }
   }
 
+  /** Increments the generations, then tells the others (in one round trip: node-redis pipelines what is sent in one turn). */
   async function write(scopes: ScopeKeys | 'all'): Promise<void> {
     const fields = scopes === 'all' ? [EVERYTHING] : [...scopes];
-    const batch = commands.multi();
-    for (const field of fields) batch.hIncrBy(generationsKey, field, 1);
-    batch.publish(channel, JSON.stringify({ from: instance, scopes }));
-    await within(commandTimeout * 4, batch.exec());
+    await Promise.all([...fields.map((field) => timed.hIncrBy(generationsKey, field, 1)), timed.publish(channel, JSON.stringify({ from: instance, scopes }))]);
   }
 
   /** Invalidations that could not be written are written before anything else once Redis answers again. */
@@ -178,7 +159,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       }
       try {
         const fields = [...scopes, EVERYTHING];
-        const [raw, generations] = await within(commandTimeout, Promise.all([commands.get(keyOf(key)), commands.hmGet(generationsKey, fields)]));
+        const [raw, generations] = await Promise.all([timed.get(keyOf(key)), timed.hmGet(generationsKey, fields)]);
         const stamp: StoreStamp = generations.map((value) => (value === null ? 0 : Number(value)));
         if (stamp.some((n) => !Number.isInteger(n))) throw new TypeError('generation is not a number');
         if (typeof raw === 'string') {
@@ -201,9 +182,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       if (ttl <= 0 || !commands.isReady) return;
       const entry: Entry = { v: value, e: expiresAt, g: stamp };
       // TTLs are absolute: PX from the answer's own expiry, never renewed by a read.
-      within(commandTimeout * 4, commands.set(keyOf(key), JSON.stringify(entry), { expiration: { type: 'PX', value: ttl } })).catch(
-        () => void counters.errors++,
-      );
+      timed.set(keyOf(key), JSON.stringify(entry), { expiration: { type: 'PX', value: ttl } }).catch(() => void counters.errors++);
     },
 
     async invalidate(scopes) {

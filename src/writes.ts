@@ -151,36 +151,24 @@ export function createWrites({ client, timeout, invalidate }: WritesContext): { 
     },
   };
 
-  const roles: RoleWrites = {
-    async assign(input) {
-      const { membershipId, role, resource } = roleInput(input, 'roles.assign()');
-      const deadline = Date.now() + timeout;
-      try {
-        await write(
-          'roles.assign',
-          deadline,
-          () => client.authorization.assignRole({ organizationMembershipId: membershipId, roleSlug: role, ...checkTarget(resource) }),
-          conflict,
-        );
-      } finally {
-        await invalidate({ membershipId });
-      }
-    },
+  /** A role assignment's write; "already so" (`tolerated`) resolves; the membership is invalidated whatever the outcome. */
+  async function roleWrite(
+    operation: 'roles.assign' | 'roles.remove',
+    input: unknown,
+    tolerated: (refusal: UpstreamRefusal) => boolean,
+    call: (options: { organizationMembershipId: string; roleSlug: string } & ReturnType<typeof checkTarget>) => Promise<unknown>,
+  ): Promise<void> {
+    const { membershipId, role, resource } = roleInput(input, `${operation}()`);
+    try {
+      await write(operation, Date.now() + timeout, () => call({ organizationMembershipId: membershipId, roleSlug: role, ...checkTarget(resource) }), tolerated);
+    } finally {
+      await invalidate({ membershipId });
+    }
+  }
 
-    async remove(input) {
-      const { membershipId, role, resource } = roleInput(input, 'roles.remove()');
-      const deadline = Date.now() + timeout;
-      try {
-        await write(
-          'roles.remove',
-          deadline,
-          () => client.authorization.removeRole({ organizationMembershipId: membershipId, roleSlug: role, ...checkTarget(resource) }),
-          notFound,
-        );
-      } finally {
-        await invalidate({ membershipId });
-      }
-    },
+  const roles: RoleWrites = {
+    assign: (input) => roleWrite('roles.assign', input, conflict, (options) => client.authorization.assignRole(options)),
+    remove: (input) => roleWrite('roles.remove', input, notFound, (options) => client.authorization.removeRole(options)),
   };
 
   return { resources, roles };
