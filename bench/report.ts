@@ -2,6 +2,7 @@
 import { cpus, totalmem, type as osType, release } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { CoalescingResult } from './coalescing.js';
+import type { ConsistencyResult } from './consistency.js';
 import type { ListsResult } from './lists.js';
 import type { LoadOptions, LoadResult } from './load.js';
 import type { MemoryResult } from './memory.js';
@@ -93,6 +94,7 @@ export interface Report {
   micro: MicroResult[];
   coalescing: CoalescingResult;
   lists: ListsResult;
+  consistency: ConsistencyResult;
   memory: MemoryResult;
   targets: Target[];
   controls: Control[];
@@ -195,6 +197,13 @@ export function evaluate(report: Omit<Report, 'targets' | 'controls' | 'seconds'
     measured: `${fixed(lists.warmCheckManyUs / lists.warmCheckUs, 2)}×`,
     goal: '≤ 1.5×',
     pass: lists.warmCheckManyUs / lists.warmCheckUs <= 1.5,
+  });
+  const { consistency } = report;
+  targets.push({
+    name: `invalidate() with ${thousands(consistency.remembered)} remembered decisions / with none`,
+    measured: `${fixed(consistency.invalidateFullUs, 2)} / ${fixed(consistency.invalidateEmptyUs, 2)} µs`,
+    goal: '≤ 2× (no scan)',
+    pass: consistency.invalidateFullUs <= 2 * consistency.invalidateEmptyUs,
   });
   targets.push({
     name: `RSS flat while checking ${thousands(memory.total)} distinct resources`,

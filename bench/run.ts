@@ -10,6 +10,7 @@ import { setTimeout } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { pinToCpu, startChild } from './child.js';
 import { measureCoalescing } from './coalescing.js';
+import { measureConsistency } from './consistency.js';
 import { measureLists } from './lists.js';
 import { createProbe, runLoad, takeResourceNumber, type LoadResult } from './load.js';
 import { measureMemory } from './memory.js';
@@ -58,6 +59,8 @@ log('coalescing…');
 const coalescing = await measureCoalescing(100);
 log('lists and batches…');
 const lists = await measureLists(settings.microSeconds);
+log('invalidation…');
+const consistency = await measureConsistency();
 log('micro-benchmarks of the core…');
 const micro = await runMicro(settings.microSeconds);
 log(`memory: ${settings.memoryTotal.toLocaleString('en-US')} distinct resources…`);
@@ -177,6 +180,7 @@ try {
     micro,
     coalescing,
     lists,
+    consistency,
     memory,
   };
   const report: Report = { ...partial, targets: evaluate(partial), controls: controls(partial.scenarios), seconds: (performance.now() - startedAt) / 1000 };
