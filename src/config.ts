@@ -2,6 +2,7 @@ import { WorkOS } from '@workos-inc/node';
 import { DEFAULT_CLAIM_NAMES, type ClaimNames } from './claims.js';
 import { assertQuotable } from './errors.js';
 import type { Decision } from './decision.js';
+import { Diagnostics, resolveLogger, watchClient, type Logger } from './diagnostics.js';
 
 export interface CacheOptions {
   /** How long an allow is remembered, ms (default 30 000). */
@@ -48,6 +49,11 @@ export interface AuthorizerOptions {
   maxTokenLength?: number;
   /** Verified tokens remembered until their `exp`, at most this many (default 10 000; 0 turns it off). */
   tokenCacheMax?: number;
+  /**
+   * Where configuration mistakes seen at run time go (a JWKS 404, WorkOS refusing the API key, an
+   * unknown permission slug or resource type), each once with a fix (default console.warn; false: nowhere).
+   */
+  logger?: Logger | false;
 }
 
 export interface ResolvedConfig {
@@ -66,6 +72,7 @@ export interface ResolvedConfig {
   readonly realm: string;
   readonly maxTokenLength: number;
   readonly tokenCacheMax: number;
+  readonly diagnostics: Diagnostics;
 }
 
 export const DEFAULT_CACHE: Readonly<Required<CacheOptions>> = Object.freeze({
@@ -182,6 +189,9 @@ export function resolveConfig(options: AuthorizerOptions = {}): ResolvedConfig {
     fail('membershipLookup must be a boolean');
   }
 
+  const diagnostics = new Diagnostics(resolveLogger(options.logger));
+  watchClient(client, diagnostics);
+
   return {
     client,
     clientId,
@@ -198,5 +208,6 @@ export function resolveConfig(options: AuthorizerOptions = {}): ResolvedConfig {
     realm,
     maxTokenLength: positiveInteger(options.maxTokenLength, 'maxTokenLength', 8_192),
     tokenCacheMax: positiveInteger(options.tokenCacheMax, 'tokenCacheMax', 10_000, true),
+    diagnostics,
   };
 }

@@ -5,9 +5,10 @@ import { InFlightLoads, LOOKUP, type Remembered } from './cache.js';
 import { DecisionKeys } from './decision-keys.js';
 import type { Generations, ScopeKeys } from './invalidation.js';
 import { cacheKey, type ResourceRef } from './resource.js';
+import type { CheckAnswer } from './decision.js';
 
 /** The answers about one resource for one membership, by permission. Replaced, never changed, when one is added. */
-export type AnswerGroup = ReadonlyMap<string, Remembered<boolean>>;
+export type AnswerGroup = ReadonlyMap<string, Remembered<CheckAnswer>>;
 
 const answerCount = (group: AnswerGroup) => group.size;
 
@@ -15,7 +16,7 @@ export class DecisionCache {
   /** Bounded by the answers they hold together (`sizeCalculation`). */
   private readonly groups: LRUCache<string, AnswerGroup> | undefined;
   private readonly keys: DecisionKeys;
-  private readonly inflight: InFlightLoads<boolean>;
+  private readonly inflight: InFlightLoads<CheckAnswer>;
 
   constructor(
     max: number | false,
@@ -39,7 +40,7 @@ export class DecisionCache {
   }
 
   /** The remembered answer in `group`, if unexpired at `now` (the decision clock) and current. */
-  answer(group: AnswerGroup, permission: string, now: number): boolean | undefined {
+  answer(group: AnswerGroup, permission: string, now: number): CheckAnswer | undefined {
     const entry = group.get(permission);
     if (entry === undefined || now >= entry.expires || !this.generations.holds(entry)) return undefined;
     return entry.value;
@@ -51,17 +52,17 @@ export class DecisionCache {
     permission: string,
     scopes: ScopeKeys,
     deadline: number,
-    check: () => Promise<boolean>,
+    check: () => Promise<CheckAnswer>,
     ttl: (allowed: boolean) => number,
-  ): Promise<boolean> {
+  ): Promise<CheckAnswer> {
     return this.inflight.run(cacheKey(groupKey, permission), deadline, scopes, async (born) => {
-      const allowed = await check();
-      const lifetime = ttl(allowed);
+      const answer = await check();
+      const lifetime = ttl(answer === true);
       if (lifetime > 0 && this.groups && this.generations.isCurrent(born, scopes)) {
-        const entry = { value: allowed, expires: this.clock.now() + lifetime, born, scopes };
+        const entry = { value: answer, expires: this.clock.now() + lifetime, born, scopes };
         this.groups.set(groupKey, new Map(this.groups.get(groupKey, LOOKUP)).set(permission, entry));
       }
-      return allowed;
+      return answer;
     });
   }
 
