@@ -168,3 +168,7 @@ export function errorHandler(): ErrorRequestHandler {
     respond(res, error);
   };
 }
+
+export { auditRoutes } from './express-audit.js';
+export type { AuditOptions, AuditedRoute, RouteAudit } from '../src/audit.js';
+export type { GuardInfo, GuardKind } from '../src/guards.js';

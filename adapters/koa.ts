@@ -210,3 +210,7 @@ export function errorHandler(): Middleware {
     }
   };
 }
+
+export { auditRoutes } from './koa-audit.js';
+export type { AuditOptions, AuditedRoute, RouteAudit } from '../src/audit.js';
+export type { GuardInfo, GuardKind } from '../src/guards.js';

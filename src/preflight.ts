@@ -39,7 +39,8 @@ export async function runPreflight(config: ResolvedConfig, authz: object): Promi
     const why = 'not checked: the permissions could not be listed (see api_key)';
     checks.push(fail('permissions', why, 'Fix the API key first.'), fail('resource_types', why, 'Fix the API key first.'));
   } else {
-    checks.push(permissionsCheck(named.permissions, environment.permissions), resourceTypesCheck(named.resourceTypes, environment.resourceTypes));
+    const budget = Math.max(config.timeout, CALL_BUDGET_MS);
+    checks.push(permissionsCheck(named.permissions, environment.permissions), await resourceTypesCheck(config.client, budget, named.resourceTypes, environment.resourceTypes));
   }
   return { ok: checks.every((check) => check.ok), checks };
 }
@@ -156,13 +157,25 @@ function permissionsCheck(named: readonly string[], known: readonly { slug: stri
   );
 }
 
-function resourceTypesCheck(named: readonly string[], known: ReadonlySet<string>): PreflightCheck {
-  const missing = named.filter((slug) => !known.has(slug));
+/**
+ * The API lists no resource types: a type is known when a permission or role names it, or else
+ * when a resource of that type exists.
+ */
+async function resourceTypesCheck(client: WorkOS, budget: number, named: readonly string[], known: ReadonlySet<string>): Promise<PreflightCheck> {
+  const missing: string[] = [];
+  for (const slug of named) {
+    if (known.has(slug)) continue;
+    const found = await callWithinBudget(Date.now() + budget, () => client.authorization.listResources({ resourceTypeSlug: slug, limit: 1 })).then(
+      (page) => page.data.length > 0,
+      () => false,
+    );
+    if (!found) missing.push(slug);
+  }
   if (named.length === 0) return pass('resource_types', 'no guard names a resource type in a literal resource');
-  if (missing.length === 0) return pass('resource_types', `all ${named.length} resource types named by guards are used by this environment's permissions or roles`);
+  if (missing.length === 0) return pass('resource_types', `all ${named.length} resource types named by guards exist`);
   return fail(
     'resource_types',
-    `resource types named by guards but not used by any permission or role of this environment: ${missing.map((slug) => describeMissing(slug, [...known])).join(', ')}`,
+    `resource types named by guards but named by no permission, role or resource of this environment: ${missing.map((slug) => describeMissing(slug, [...known])).join(', ')}`,
     'Resource type slugs are case-sensitive: use the slug from the WorkOS dashboard (Authorization > Resource types).',
   );
 }
