@@ -4,12 +4,8 @@ import * as express from '../../adapters/express.js';
 import * as koa from '../../adapters/koa.js';
 import * as fastify from '../../adapters/fastify.js';
 import * as hono from '../../adapters/hono.js';
-
-/** As `fga-guard codegen` writes it. */
-interface FgaSlugs {
-  permissions: 'project:view' | 'project:edit' | 'workspace:view';
-  resourceTypes: 'project' | 'workspace';
-}
+// What `fga-guard codegen --seed` writes for test/support/model.ts (test/doctor-cli.test.ts proves it).
+import type { FgaSlugs } from './fga.js';
 
 export function typedSlugs(principal: Principal): void {
   const typed = createAuthorizer<FgaSlugs>({ apiKey: 'sk_test', clientId: 'client_test' });
