@@ -19,5 +19,5 @@ export default defineConfig([
     // Shared chunks keep one copy of the error classes, so `instanceof` holds across subpaths.
     splitting: true,
   },
-  { ...common, entry: { cli: 'testing/cli.ts' }, format: ['esm'] },
+  { ...common, entry: { cli: 'testing/cli.ts', 'fga-guard': 'tools/fga-guard.ts' }, format: ['esm'] },
 ]);

@@ -113,6 +113,7 @@ smoke() (
     console.log('ESM + CJS in one process ok');
   "
   npx --no-install fga-guard-testkit --help >/dev/null
+  npx --no-install fga-guard --help >/dev/null
   echo "bin ok"
   cp "$root"/.ci/consumer/* .
   ROOT="$root" node -e "

@@ -4,7 +4,9 @@ import { assertPermissionList } from '../src/batch.js';
 import { assertWebhookOptions, type WebhookOptions } from '../src/events.js';
 import type { Principal } from '../src/claims.js';
 import { assertPermission, type Consistency, type Decision, type ResourceResolver } from '../src/decision.js';
-import { routeOptions, type RouteOptions } from '../src/route-options.js';
+import { AUTH_GUARD, routeGuard, severalKind, type RouteOptions } from '../src/route-options.js';
+import { tagGuard } from '../src/guards.js';
+import type { AnySlugs, Slugs } from '../src/slugs.js';
 import { isFgaGuardError, toErrorResponse, type FgaGuardError } from '../src/errors.js';
 import type { ResourceRef } from '../src/resource.js';
 import { isPromiseLike, type Settling } from '../src/settling.js';
@@ -86,41 +88,49 @@ function guard<T>(options: GuardOptions, attempt: (req: Request) => Settling<T>,
 /** Lets the request through with `req.auth` set when it carries a valid bearer token. */
 export function requireAuth(authz: Authorizer, options: GuardOptions = {}): RequestHandler {
   const gate = requestGate(authz);
-  return guard(options, (req) => gate.authenticate(req.headers.authorization), setPrincipal);
+  return tagGuard(guard(options, (req) => gate.authenticate(req.headers.authorization), setPrincipal), AUTH_GUARD);
 }
 
 /**
  * Lets the request through when the caller holds `permission`: in the token (org-wide), or on the
  * resource as WorkOS FGA answers.
  */
-export function requirePermission(
-  authz: Authorizer,
-  permission: string,
+export function requirePermission<S extends Slugs = AnySlugs>(
+  authz: Authorizer<S>,
+  permission: S['permissions'],
   options: RequirePermissionOptions = {},
 ): RequestHandler {
   assertPermission(permission);
-  const { resource, fresh } = routeOptions(options);
+  const { resource, fresh, info } = routeGuard(authz, 'requirePermission', [permission], options);
   const gate = requestGate(authz);
-  return guard(options, (req) => gate.authorize(req.headers.authorization, permission, resource, req, fresh), setAuthorized);
+  return tagGuard(guard(options, (req) => gate.authorize(req.headers.authorization, permission, resource, req, fresh), setAuthorized), info);
 }
 
 function requireSeveral(authz: Authorizer, requirement: Requirement, options: RequirePermissionOptions): RequestHandler {
-  const { resource, fresh } = routeOptions(options);
+  const { resource, fresh, info } = routeGuard(authz, severalKind(requirement.mode), requirement.permissions, options);
   const gate = requestGate(authz);
-  return guard(options, (req) => gate.authorizeSeveral(req.headers.authorization, requirement, resource, req, fresh), setAuthorized);
+  return tagGuard(guard(options, (req) => gate.authorizeSeveral(req.headers.authorization, requirement, resource, req, fresh), setAuthorized), info);
 }
 
 /**
  * Lets the request through when the caller holds any one of `permissions`: the token's are tried
  * first, then WorkOS in the given order. `req.authDecision.permission` is the one that granted.
  */
-export function requireAnyPermission(authz: Authorizer, permissions: readonly string[], options: RequirePermissionOptions = {}): RequestHandler {
+export function requireAnyPermission<S extends Slugs = AnySlugs>(
+  authz: Authorizer<S>,
+  permissions: readonly S['permissions'][],
+  options: RequirePermissionOptions = {},
+): RequestHandler {
   assertPermissionList(permissions);
   return requireSeveral(authz, { mode: 'any', permissions: [...permissions] }, options);
 }
 
 /** Lets the request through when the caller holds every one of `permissions`; a 403 names the first that is not. */
-export function requireAllPermissions(authz: Authorizer, permissions: readonly string[], options: RequirePermissionOptions = {}): RequestHandler {
+export function requireAllPermissions<S extends Slugs = AnySlugs>(
+  authz: Authorizer<S>,
+  permissions: readonly S['permissions'][],
+  options: RequirePermissionOptions = {},
+): RequestHandler {
   assertPermissionList(permissions);
   return requireSeveral(authz, { mode: 'all', permissions: [...permissions] }, options);
 }
@@ -158,3 +168,7 @@ export function errorHandler(): ErrorRequestHandler {
     respond(res, error);
   };
 }
+
+export { auditRoutes } from './express-audit.js';
+export type { AuditOptions, AuditedRoute, RouteAudit } from '../src/audit.js';
+export type { GuardInfo, GuardKind } from '../src/guards.js';

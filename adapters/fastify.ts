@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify';
 import { requestGate, type AuthorizedRequest, type Authorizer, type Requirement } from '../src/authorizer.js';
-import { routeOptions, type RouteOptions } from '../src/route-options.js';
+import { AUTH_GUARD, routeGuard, severalKind, type RouteOptions } from '../src/route-options.js';
+import { tagGuard } from '../src/guards.js';
+import type { AnySlugs, Slugs } from '../src/slugs.js';
 import { assertPermissionList } from '../src/batch.js';
 import type { Principal } from '../src/claims.js';
 import { assertPermission, type Consistency, type Decision, type ResourceResolver } from '../src/decision.js';
@@ -93,27 +95,33 @@ function admitAuthorized(request: FastifyRequest, { principal, decision }: Autho
 /** Lets the request through with `request.auth` set when it carries a valid bearer token. */
 export function requireAuth(authz: Authorizer, options: GuardOptions = {}): preHandlerHookHandler {
   const gate = requestGate(authz);
-  return guard(options, (request) => gate.authenticate(request.headers.authorization), admitPrincipal);
+  return tagGuard(guard(options, (request) => gate.authenticate(request.headers.authorization), admitPrincipal), AUTH_GUARD);
 }
 
 /**
  * Lets the request through when the caller holds `permission`: in the token (org-wide), or on the
  * resource as WorkOS FGA answers.
  */
-export function requirePermission(authz: Authorizer, permission: string, options: RequirePermissionOptions = {}): preHandlerHookHandler {
+export function requirePermission<S extends Slugs = AnySlugs>(
+  authz: Authorizer<S>,
+  permission: S['permissions'],
+  options: RequirePermissionOptions = {},
+): preHandlerHookHandler {
   assertPermission(permission);
-  const { resource, fresh } = routeOptions(options);
+  const { resource, fresh, info } = routeGuard(authz, 'requirePermission', [permission], options);
   const gate = requestGate(authz);
-  return guard(options, (request) => gate.authorize(request.headers.authorization, permission, resource, request, fresh), admitAuthorized);
+  return tagGuard(
+    guard(options, (request) => gate.authorize(request.headers.authorization, permission, resource, request, fresh), admitAuthorized),
+    info,
+  );
 }
 
 function requireSeveral(authz: Authorizer, requirement: Requirement, options: RequirePermissionOptions): preHandlerHookHandler {
-  const { resource, fresh } = routeOptions(options);
+  const { resource, fresh, info } = routeGuard(authz, severalKind(requirement.mode), requirement.permissions, options);
   const gate = requestGate(authz);
-  return guard(
-    options,
-    (request) => gate.authorizeSeveral(request.headers.authorization, requirement, resource, request, fresh),
-    admitAuthorized,
+  return tagGuard(
+    guard(options, (request) => gate.authorizeSeveral(request.headers.authorization, requirement, resource, request, fresh), admitAuthorized),
+    info,
   );
 }
 
@@ -121,9 +129,9 @@ function requireSeveral(authz: Authorizer, requirement: Requirement, options: Re
  * Lets the request through when the caller holds any one of `permissions`: the token's are tried
  * first, then WorkOS in the given order. `request.authDecision.permission` is the one that granted.
  */
-export function requireAnyPermission(
-  authz: Authorizer,
-  permissions: readonly string[],
+export function requireAnyPermission<S extends Slugs = AnySlugs>(
+  authz: Authorizer<S>,
+  permissions: readonly S['permissions'][],
   options: RequirePermissionOptions = {},
 ): preHandlerHookHandler {
   assertPermissionList(permissions);
@@ -131,9 +139,9 @@ export function requireAnyPermission(
 }
 
 /** Lets the request through when the caller holds every one of `permissions`; a 403 names the first that is not. */
-export function requireAllPermissions(
-  authz: Authorizer,
-  permissions: readonly string[],
+export function requireAllPermissions<S extends Slugs = AnySlugs>(
+  authz: Authorizer<S>,
+  permissions: readonly S['permissions'][],
   options: RequirePermissionOptions = {},
 ): preHandlerHookHandler {
   assertPermissionList(permissions);

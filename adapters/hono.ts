@@ -2,7 +2,9 @@ import type { Context, Env, ErrorHandler, MiddlewareHandler, Next } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { requestGate, type AuthorizedRequest, type Authorizer, type Requirement } from '../src/authorizer.js';
-import { routeOptions, type RouteOptions } from '../src/route-options.js';
+import { AUTH_GUARD, routeGuard, severalKind, type RouteOptions } from '../src/route-options.js';
+import { tagGuard, type GuardKind } from '../src/guards.js';
+import type { AnySlugs, Slugs } from '../src/slugs.js';
 import { assertPermissionList } from '../src/batch.js';
 import type { Principal } from '../src/claims.js';
 import { assertPermission, type Consistency, type Decision, type ResourceResolver } from '../src/decision.js';
@@ -119,28 +121,28 @@ function admitAuthorized(c: Context, { principal, decision }: AuthorizedRequest)
 /** Lets the request through with `c.get('auth')` set when it carries a valid bearer token. */
 export function requireAuth(authz: Authorizer, options: GuardOptions = {}): MiddlewareHandler<{ Variables: AuthVariables }> {
   const gate = requestGate(authz);
-  return guard(options, (c) => gate.authenticate(authorizationOf(c)), admitPrincipal);
+  return tagGuard(guard(options, (c) => gate.authenticate(authorizationOf(c)), admitPrincipal), AUTH_GUARD);
 }
 
 /**
  * Lets the request through when the caller holds `permission`: in the token (org-wide), or on the
  * resource as WorkOS FGA answers.
  */
-export function requirePermission<E extends Env = AnyEnv, P extends string = AnyPath>(
-  authz: Authorizer,
-  permission: string,
+export function requirePermission<E extends Env = AnyEnv, P extends string = AnyPath, S extends Slugs = AnySlugs>(
+  authz: Authorizer<S>,
+  permission: S['permissions'],
   options: RequirePermissionOptions<E, P> = {},
 ): MiddlewareHandler<FgaGuardEnv> {
   assertPermission(permission);
-  const { resource, fresh } = routeOptionsOf(options);
+  const { resource, fresh, info } = routeGuardOf(authz, 'requirePermission', [permission], options);
   const gate = requestGate(authz);
-  return guard(options, (c) => gate.authorize(authorizationOf(c), permission, resource, c, fresh), admitAuthorized);
+  return tagGuard(guard(options, (c) => gate.authorize(authorizationOf(c), permission, resource, c, fresh), admitAuthorized), info);
 }
 
 /** The options, checked now; a resolver is typed for the app's context, and called with it. */
-function routeOptionsOf<E extends Env, P extends string>(options: RequirePermissionOptions<E, P>) {
-  const { resource, fresh } = routeOptions(options);
-  return { resource: resource as ResourceRef | ResourceResolver<Context> | undefined, fresh };
+function routeGuardOf<E extends Env, P extends string>(authz: Authorizer, kind: GuardKind, permissions: readonly string[], options: RequirePermissionOptions<E, P>) {
+  const { resource, fresh, info } = routeGuard(authz, kind, permissions, options);
+  return { resource: resource as ResourceRef | ResourceResolver<Context> | undefined, fresh, info };
 }
 
 function requireSeveral<E extends Env, P extends string>(
@@ -148,18 +150,18 @@ function requireSeveral<E extends Env, P extends string>(
   requirement: Requirement,
   options: RequirePermissionOptions<E, P>,
 ): MiddlewareHandler<FgaGuardEnv> {
-  const { resource, fresh } = routeOptionsOf(options);
+  const { resource, fresh, info } = routeGuardOf(authz, severalKind(requirement.mode), requirement.permissions, options);
   const gate = requestGate(authz);
-  return guard(options, (c) => gate.authorizeSeveral(authorizationOf(c), requirement, resource, c, fresh), admitAuthorized);
+  return tagGuard(guard(options, (c) => gate.authorizeSeveral(authorizationOf(c), requirement, resource, c, fresh), admitAuthorized), info);
 }
 
 /**
  * Lets the request through when the caller holds any one of `permissions`: the token's are tried
  * first, then WorkOS in the given order. `c.get('authDecision').permission` is the one that granted.
  */
-export function requireAnyPermission<E extends Env = AnyEnv, P extends string = AnyPath>(
-  authz: Authorizer,
-  permissions: readonly string[],
+export function requireAnyPermission<E extends Env = AnyEnv, P extends string = AnyPath, S extends Slugs = AnySlugs>(
+  authz: Authorizer<S>,
+  permissions: readonly S['permissions'][],
   options: RequirePermissionOptions<E, P> = {},
 ): MiddlewareHandler<FgaGuardEnv> {
   assertPermissionList(permissions);
@@ -167,9 +169,9 @@ export function requireAnyPermission<E extends Env = AnyEnv, P extends string = 
 }
 
 /** Lets the request through when the caller holds every one of `permissions`; a 403 names the first that is not. */
-export function requireAllPermissions<E extends Env = AnyEnv, P extends string = AnyPath>(
-  authz: Authorizer,
-  permissions: readonly string[],
+export function requireAllPermissions<E extends Env = AnyEnv, P extends string = AnyPath, S extends Slugs = AnySlugs>(
+  authz: Authorizer<S>,
+  permissions: readonly S['permissions'][],
   options: RequirePermissionOptions<E, P> = {},
 ): MiddlewareHandler<FgaGuardEnv> {
   assertPermissionList(permissions);

@@ -4,7 +4,9 @@ import { assertPermissionList } from '../src/batch.js';
 import { assertWebhookOptions, type WebhookOptions } from '../src/events.js';
 import type { Principal } from '../src/claims.js';
 import { assertPermission, type Consistency, type Decision, type ResourceResolver } from '../src/decision.js';
-import { routeOptions, type RouteOptions } from '../src/route-options.js';
+import { AUTH_GUARD, routeGuard, severalKind, type RouteOptions } from '../src/route-options.js';
+import { tagGuard } from '../src/guards.js';
+import type { AnySlugs, Slugs } from '../src/slugs.js';
 import { isFgaGuardError, toErrorResponse, type FgaGuardError } from '../src/errors.js';
 import type { ResourceRef } from '../src/resource.js';
 import { isPromiseLike, type Settling } from '../src/settling.js';
@@ -87,31 +89,30 @@ function guard<T>(options: GuardOptions, attempt: (ctx: Context) => Settling<T>,
 /** Lets the request through with `ctx.state.auth` set when it carries a valid bearer token. */
 export function requireAuth(authz: Authorizer, options: GuardOptions = {}): Middleware {
   const gate = requestGate(authz);
-  return guard(
+  return tagGuard(guard(
     options,
     (ctx) => gate.authenticate(authorizationOf(ctx)),
     (ctx, principal) => {
       ctx.state.auth = principal;
     },
-  );
+  ), AUTH_GUARD);
 }
 
 /**
  * Lets the request through when the caller holds `permission`: in the token (org-wide), or on the
  * resource as WorkOS FGA answers.
  */
-export function requirePermission(
-  authz: Authorizer,
-  permission: string,
+export function requirePermission<S extends Slugs = AnySlugs>(
+  authz: Authorizer<S>,
+  permission: S['permissions'],
   options: RequirePermissionOptions = {},
 ): Middleware {
   assertPermission(permission);
-  const { resource, fresh } = routeOptions(options);
+  const { resource, fresh, info } = routeGuard(authz, 'requirePermission', [permission], options);
   const gate = requestGate(authz);
-  return guard(
-    options,
-    (ctx) => gate.authorize(authorizationOf(ctx), permission, resource, ctx, fresh),
-    admitAuthorized,
+  return tagGuard(
+    guard(options, (ctx) => gate.authorize(authorizationOf(ctx), permission, resource, ctx, fresh), admitAuthorized),
+    info,
   );
 }
 
@@ -121,22 +122,30 @@ function admitAuthorized(ctx: Context, { principal, decision }: AuthorizedReques
 }
 
 function requireSeveral(authz: Authorizer, requirement: Requirement, options: RequirePermissionOptions): Middleware {
-  const { resource, fresh } = routeOptions(options);
+  const { resource, fresh, info } = routeGuard(authz, severalKind(requirement.mode), requirement.permissions, options);
   const gate = requestGate(authz);
-  return guard(options, (ctx) => gate.authorizeSeveral(authorizationOf(ctx), requirement, resource, ctx, fresh), admitAuthorized);
+  return tagGuard(guard(options, (ctx) => gate.authorizeSeveral(authorizationOf(ctx), requirement, resource, ctx, fresh), admitAuthorized), info);
 }
 
 /**
  * Lets the request through when the caller holds any one of `permissions`: the token's are tried
  * first, then WorkOS in the given order. `ctx.state.authDecision.permission` is the one that granted.
  */
-export function requireAnyPermission(authz: Authorizer, permissions: readonly string[], options: RequirePermissionOptions = {}): Middleware {
+export function requireAnyPermission<S extends Slugs = AnySlugs>(
+  authz: Authorizer<S>,
+  permissions: readonly S['permissions'][],
+  options: RequirePermissionOptions = {},
+): Middleware {
   assertPermissionList(permissions);
   return requireSeveral(authz, { mode: 'any', permissions: [...permissions] }, options);
 }
 
 /** Lets the request through when the caller holds every one of `permissions`; a 403 names the first that is not. */
-export function requireAllPermissions(authz: Authorizer, permissions: readonly string[], options: RequirePermissionOptions = {}): Middleware {
+export function requireAllPermissions<S extends Slugs = AnySlugs>(
+  authz: Authorizer<S>,
+  permissions: readonly S['permissions'][],
+  options: RequirePermissionOptions = {},
+): Middleware {
   assertPermissionList(permissions);
   return requireSeveral(authz, { mode: 'all', permissions: [...permissions] }, options);
 }
@@ -201,3 +210,7 @@ export function errorHandler(): Middleware {
     }
   };
 }
+
+export { auditRoutes } from './koa-audit.js';
+export type { AuditOptions, AuditedRoute, RouteAudit } from '../src/audit.js';
+export type { GuardInfo, GuardKind } from '../src/guards.js';

@@ -4,7 +4,7 @@ import { createDiscovery, type AccessibleList, type FilterAccessibleOptions, typ
 import type { Principal } from './claims.js';
 import { DEFAULT_CACHE, resolveConfig, type AuthorizerOptions, type ResolvedConfig } from './config.js';
 import { DecisionCache, type AnswerGroup } from './decision-cache.js';
-import { assertPermission, isFresh, type CheckOptions, type Decision, type DenialReason, type ResourceResolver } from './decision.js';
+import { assertPermission, isFresh, type CheckAnswer, type CheckOptions, type Decision, type DenialReason, type ResourceResolver } from './decision.js';
 import { ForbiddenError } from './errors.js';
 import { createEvents, type EventFollower, type FollowEventsOptions, type WebhookOptions, type WorkOSEvent } from './events.js';
 import {
@@ -23,17 +23,27 @@ import { createWrites, type ResourceWrites, type RoleWrites } from './writes.js'
 import { assertSingleToken, bearerCredentials, TokenVerifier } from './token.js';
 import { isPromiseLike, type Settling } from './settling.js';
 import { checkPermission, findActiveMembership, findResourceOrganization, isListing, type Listing } from './upstream.js';
+import type { AnySlugs, Slugs } from './slugs.js';
+import { runPreflight, type PreflightReport } from './preflight.js';
+import { explainDecision, type Explanation } from './explain.js';
 
 /** Node's global `performance` is an accessor that calls a getter on every read: read it once. */
 const clock = performance;
 
-export interface Authorizer {
+/** Carries an authorizer's slug types (nothing at run time). */
+declare const slugTypes: unique symbol;
+
+/** A resource of one of the environment's resource types. */
+type TypedResourceRef<S extends Slugs> = ResourceRef<S['resourceTypes']>;
+
+export interface Authorizer<S extends Slugs = AnySlugs> {
+  readonly [slugTypes]?: S;
   /** Step 2 alone: verify a raw token. Throws InvalidTokenError (401) or ServiceUnavailableError (503). */
   verify(token: string): Promise<Principal>;
   /** Steps 1–2: the principal of an `Authorization` header value. */
   authenticate(authorization: string | undefined): Promise<Principal>;
   /** Steps 3–8 for a verified principal. Resolves with the decision; throws only when it cannot decide (503). */
-  check(principal: Principal, permission: string, resource?: ResourceRef | null, options?: CheckOptions): Promise<Decision>;
+  check(principal: Principal, permission: S['permissions'], resource?: TypedResourceRef<S> | null, options?: CheckOptions): Promise<Decision>;
   /**
    * The whole decision for one request (steps 1–8), as the adapters run it. The resource (or its
    * resolver, called with `context`) is only consulted when the token alone does not grant.
@@ -46,7 +56,7 @@ export interface Authorizer {
     context?: Context,
   ): Promise<AuthorizedRequest>;
   /** The same decision as `check`, as a boolean: false on denial; rejects only when it cannot decide (503). */
-  can(principal: Principal, permission: string, resource?: ResourceRef | null, options?: CheckOptions): Promise<boolean>;
+  can(principal: Principal, permission: S['permissions'], resource?: TypedResourceRef<S> | null, options?: CheckOptions): Promise<boolean>;
   /**
    * Several decisions at once, in input order. Each is decided as `check` would; identical entries
    * share one; upstream calls run in parallel, `concurrency` (default 8) at once, in one `timeout`
@@ -89,6 +99,19 @@ export interface Authorizer {
   clearCache(): void;
   /** How many entries each cache holds right now (for monitoring; each stays within its `max`). */
   cacheStats(): CacheStats;
+  /**
+   * Is this authorizer wired to the right environment? The API key, the client id, the issuers, the
+   * JWKS, and every permission slug and resource type named by guards made with it so far. Never
+   * throws for a finding: each is a check in the report, with a fix hint.
+   */
+  preflight(): Promise<PreflightReport>;
+  /**
+   * Why `principal` is (not) granted `permission` on `resource`, for debugging a 403: the decision
+   * (read fresh), the token's part, the membership and its status, the role assignments on the
+   * resource and its ancestors, and the effective permissions there. Asks WorkOS several questions:
+   * not for the request path. Holds no token and no secret.
+   */
+  explain(principal: Principal, permission: S['permissions'], resource?: TypedResourceRef<S> | null): Promise<Explanation>;
   readonly realm: string;
 }
 
@@ -186,7 +209,7 @@ export function requestGate(authz: Authorizer): RequestGate {
   return gates.get(authz) ?? publicGate(authz);
 }
 
-export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
+export function createAuthorizer<S extends Slugs = AnySlugs>(options?: AuthorizerOptions): Authorizer<S> {
   const config = resolveConfig(options);
   const verifier = new TokenVerifier(config);
   const cacheMax = config.cache === false ? false : config.cache.max;
@@ -443,7 +466,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
       { kind: 'd', organizationId: principal.organizationId, parts: [membership, permission, resourceScope(resource)] },
       run.fresh,
     );
-    return answer.then(({ allowed, source }) => finish(principal, permission, resumed(run), decisionOutcome(allowed, source, resource, membership)));
+    return answer.then(({ answer: settled, source }) => finish(principal, permission, resumed(run), decisionOutcome(settled, source, resource, membership)));
   }
 
   /** Steps 1–8 for one request; a denial throws ForbiddenError. */
@@ -596,6 +619,14 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
         ...(store === undefined ? {} : { store: store.stats() }),
       };
     },
+    // Diagnostics (issue #24): on demand, never on the request path.
+    preflight: () => runPreflight(config, authorizer),
+    async explain(principal, permission, resource) {
+      assertPermission(permission);
+      assertPrincipal(principal);
+      if (resource !== undefined && resource !== null) validateResource(resource);
+      return explainDecision(config, authorizer, principal, permission, resource ?? undefined);
+    },
   };
   gates.set(authorizer, {
     authenticate: principalOf,
@@ -603,7 +634,7 @@ export function createAuthorizer(options?: AuthorizerOptions): Authorizer {
     authorizeSeveral,
     receiveWebhook: (rawBody, signature, webhook) => events.receiveWebhook(rawBody, signature, webhook),
   });
-  return authorizer;
+  return authorizer as Authorizer<S>;
 }
 
 const isIdOrFalse = (value: unknown): value is string | false => value === false || (typeof value === 'string' && value.length > 0);
@@ -683,10 +714,10 @@ function ttlFor(config: ResolvedConfig, positive: boolean, positiveTtl?: number)
   return positive ? (positiveTtl ?? config.cache.ttl) : config.cache.negativeTtl;
 }
 
-function decisionOutcome(allowed: boolean, source: 'cache' | 'api', resource: ResourceRef, membership: string) {
-  return allowed
-    ? { allowed, source, resource, membership }
-    : { allowed, source, resource, membership, reason: 'not_granted' as const };
+function decisionOutcome(answer: CheckAnswer, source: 'cache' | 'api', resource: ResourceRef, membership: string) {
+  return answer === true
+    ? { allowed: true, source, resource, membership }
+    : { allowed: false, source, resource, membership, reason: answer === false ? ('not_granted' as const) : answer };
 }
 
 function assertPrincipal(principal: unknown): asserts principal is Principal {

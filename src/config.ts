@@ -3,6 +3,7 @@ import { DEFAULT_CLAIM_NAMES, type ClaimNames } from './claims.js';
 import { assertQuotable } from './errors.js';
 import type { Decision } from './decision.js';
 import { assertStore, type DecisionStore } from './store.js';
+import { Diagnostics, resolveLogger, watchClient, type Logger } from './diagnostics.js';
 
 export interface CacheOptions {
   /** How long an allow is remembered, ms (default 30 000). */
@@ -54,6 +55,11 @@ export interface AuthorizerOptions {
    * process's memory and before WorkOS, and the channel invalidations reach every instance through.
    */
   store?: DecisionStore;
+  /**
+   * Where configuration mistakes seen at run time go (a JWKS 404, WorkOS refusing the API key, an
+   * unknown permission slug or resource type), each once with a fix (default console.warn; false: nowhere).
+   */
+  logger?: Logger | false;
 }
 
 export interface ResolvedConfig {
@@ -73,6 +79,7 @@ export interface ResolvedConfig {
   readonly maxTokenLength: number;
   readonly tokenCacheMax: number;
   readonly store: DecisionStore | undefined;
+  readonly diagnostics: Diagnostics;
 }
 
 export const DEFAULT_CACHE: Readonly<Required<CacheOptions>> = Object.freeze({
@@ -194,6 +201,9 @@ export function resolveConfig(options: AuthorizerOptions = {}): ResolvedConfig {
     fail('membershipLookup must be a boolean');
   }
 
+  const diagnostics = new Diagnostics(resolveLogger(options.logger));
+  watchClient(client, diagnostics);
+
   return {
     client,
     clientId,
@@ -211,5 +221,6 @@ export function resolveConfig(options: AuthorizerOptions = {}): ResolvedConfig {
     maxTokenLength: positiveInteger(options.maxTokenLength, 'maxTokenLength', 8_192),
     tokenCacheMax: positiveInteger(options.tokenCacheMax, 'tokenCacheMax', 10_000, true),
     store: checkedStore(options.store),
+    diagnostics,
   };
 }

@@ -6,24 +6,23 @@ import { DecisionKeys } from './decision-keys.js';
 import type { Generations, ScopeKeys } from './invalidation.js';
 import { cacheKey, type ResourceRef } from './resource.js';
 import { throughStore, type SharedLevel, type StoreKey } from './store.js';
+import { isCheckAnswer, type CheckAnswer } from './decision.js';
 
 /** The answers about one resource for one membership, by permission. Replaced, never changed, when one is added. */
-export type AnswerGroup = ReadonlyMap<string, Remembered<boolean>>;
+export type AnswerGroup = ReadonlyMap<string, Remembered<CheckAnswer>>;
 
 const answerCount = (group: AnswerGroup) => group.size;
 /** A check's answer, and whether the shared store ('cache') or WorkOS ('api') gave it. */
-export interface CheckAnswer {
-  readonly allowed: boolean;
+export interface SourcedAnswer {
+  readonly answer: CheckAnswer;
   readonly source: 'cache' | 'api';
 }
-
-const isBoolean = (value: unknown): value is boolean => typeof value === 'boolean';
 
 export class DecisionCache {
   /** Bounded by the answers they hold together (`sizeCalculation`). */
   private readonly groups: LRUCache<string, AnswerGroup> | undefined;
   private readonly keys: DecisionKeys;
-  private readonly inflight: InFlightLoads<CheckAnswer>;
+  private readonly inflight: InFlightLoads<SourcedAnswer>;
 
   constructor(
     max: number | false,
@@ -35,7 +34,7 @@ export class DecisionCache {
     this.groups = max === false ? undefined : new LRUCache<string, AnswerGroup>({ maxSize: max, sizeCalculation: answerCount });
     // As many scopes as answers: even with the cache off, the keys still coalesce identical in-flight checks.
     this.keys = new DecisionKeys(max === false ? defaultMax : max);
-    this.inflight = new InFlightLoads<CheckAnswer>(generations);
+    this.inflight = new InFlightLoads<SourcedAnswer>(generations);
   }
 
   /** The key of the (membership, resource) pair. */
@@ -50,7 +49,7 @@ export class DecisionCache {
   }
 
   /** The remembered answer in `group`, if unexpired at `now` (the decision clock) and current. */
-  answer(group: AnswerGroup, permission: string, now: number): boolean | undefined {
+  answer(group: AnswerGroup, permission: string, now: number): CheckAnswer | undefined {
     const entry = group.get(permission);
     if (entry === undefined || now >= entry.expires || !this.generations.holds(entry)) return undefined;
     return entry.value;
@@ -65,21 +64,21 @@ export class DecisionCache {
     permission: string,
     scopes: ScopeKeys,
     deadline: number,
-    check: () => Promise<boolean>,
+    check: () => Promise<CheckAnswer>,
     ttl: (allowed: boolean) => number,
     storeKey: StoreKey,
     fresh: boolean,
-  ): Promise<CheckAnswer> {
+  ): Promise<SourcedAnswer> {
     return this.inflight.run(cacheKey(groupKey, permission), deadline, scopes, async (born) => {
-      const { value: allowed, ttl: lifetime, stored } = await throughStore(this.shared, storeKey, scopes, fresh, isBoolean, async () => {
+      const { value: answer, ttl: lifetime, stored } = await throughStore(this.shared, storeKey, scopes, fresh, isCheckAnswer, async () => {
         const value = await check();
-        return { value, ttl: ttl(value) };
+        return { value, ttl: ttl(value === true) };
       });
       if (lifetime > 0 && this.groups && this.generations.isCurrent(born, scopes)) {
-        const entry = { value: allowed, expires: this.clock.now() + lifetime, born, scopes };
+        const entry = { value: answer, expires: this.clock.now() + lifetime, born, scopes };
         this.groups.set(groupKey, new Map(this.groups.get(groupKey, LOOKUP)).set(permission, entry));
       }
-      return { allowed, source: stored ? 'cache' : 'api' };
+      return { answer, source: stored ? 'cache' : 'api' };
     });
   }
 

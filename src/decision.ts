@@ -12,8 +12,25 @@ export type DenialReason =
   | 'no_membership'
   /** The resource id is too long to exist. */
   | 'invalid_resource'
-  /** WorkOS says no (or does not know the resource or membership). */
-  | 'not_granted';
+  /** WorkOS says no. */
+  | 'not_granted'
+  /** WorkOS does not know the resource (or its resource type): 404/422 on the check. */
+  | 'unknown_resource'
+  /** WorkOS does not know the organization membership the check ran for. */
+  | 'unknown_membership'
+  /** WorkOS does not know the permission slug: a typo, or a permission not created in this environment. */
+  | 'unknown_permission';
+
+/** What WorkOS refused a check about (404/422): the denial's reason. */
+export type UnknownTarget = 'unknown_resource' | 'unknown_membership' | 'unknown_permission';
+
+/** A check's answer as remembered: granted, not granted, or refused because WorkOS does not know something. */
+export type CheckAnswer = boolean | UnknownTarget;
+
+const UNKNOWN_TARGETS: ReadonlySet<unknown> = new Set<UnknownTarget>(['unknown_resource', 'unknown_membership', 'unknown_permission']);
+
+/** A check's answer as a shared store gives it back: anything else is not used. */
+export const isCheckAnswer = (value: unknown): value is CheckAnswer => typeof value === 'boolean' || UNKNOWN_TARGETS.has(value);
 
 export interface Decision {
   readonly allowed: boolean;

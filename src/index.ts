@@ -7,7 +7,7 @@ export type { RegisterResourceInput, RemoveResourceOptions, ResourceWrites, Role
 export type { AuthorizerOptions, CacheOptions } from './config.js';
 export type { AccessibleList, AccessibleResource, FilterAccessibleOptions, ListAccessibleOptions } from './discovery.js';
 export type { ClaimNames, Principal } from './claims.js';
-export type { CheckOptions, Consistency, Decision, DecisionSource, DenialReason, ResourceResolver } from './decision.js';
+export type { CheckOptions, Consistency, Decision, DecisionSource, DenialReason, ResourceResolver, UnknownTarget } from './decision.js';
 export type { ResourceRef } from './resource.js';
 export {
   FgaGuardError,
@@ -23,3 +23,7 @@ export {
   type ErrorResponse,
   type UnavailableReason,
 } from './errors.js';
+export type { AnySlugs, Slugs } from './slugs.js';
+export type { Diagnostic, DiagnosticCode, Logger } from './diagnostics.js';
+export type { PreflightCheck, PreflightCheckName, PreflightReport } from './preflight.js';
+export type { ExplainedAssignment, ExplainedResource, Explanation } from './explain.js';

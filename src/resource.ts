@@ -1,5 +1,5 @@
 /** A stored WorkOS resource id, or the external id your app uses plus the resource type slug. */
-export type ResourceRef = { id: string } | { type: string; externalId: string };
+export type ResourceRef<Type extends string = string> = { id: string } | { type: Type; externalId: string };
 
 /** Ids longer than this cannot name a WorkOS resource; they are denied without an API call. */
 const MAX_ID_LENGTH = 512;

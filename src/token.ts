@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { ClaimTypeError, principalFromClaims, type Principal } from './claims.js';
 import type { ResolvedConfig } from './config.js';
@@ -149,6 +149,12 @@ export class TokenVerifier {
       cacheMaxAge: JWKS_MAX_AGE_MS,
       // jose's own unknown-kid refetch is left off (cool-down = max age); RefetchAllowance decides.
       cooldownDuration: JWKS_MAX_AGE_MS,
+      // jose says only "Expected 200 OK": a 404 here is worth telling apart (a wrong client id).
+      [customFetch]: (url, init) =>
+        fetch(url, init).then((response) => {
+          if (response.status === 404) config.diagnostics.jwksNotFound(config.jwksUrl, config.clientId);
+          return response;
+        }),
     });
     this.verified = config.tokenCacheMax > 0 ? new LRUCache({ max: config.tokenCacheMax, ttlResolution: EXACT_TTL }) : undefined;
   }

@@ -1,6 +1,8 @@
 import type { WorkOS } from '@workos-inc/node';
 import { ServiceUnavailableError, type UnavailableReason } from './errors.js';
 import { checkTarget, type ResourceRef } from './resource.js';
+import type { CheckAnswer, UnknownTarget } from './decision.js';
+import { diagnosticsOf } from './diagnostics.js';
 
 /** Retry-After (s) on a 503 when the upstream gave none. */
 const DEFAULT_RETRY_AFTER_SECONDS = 2;
@@ -27,7 +29,7 @@ class DeadlineExceeded extends Error {}
 type Failure =
   | { kind: 'refused'; status: number; code: string | undefined; message: string }
   | { kind: 'transient'; reason: UnavailableReason; retryAfterMs?: number }
-  | { kind: 'fatal'; reason: UnavailableReason };
+  | { kind: 'fatal'; reason: UnavailableReason; status?: number };
 
 function statusOf(error: unknown): number | undefined {
   const status = (error as { status?: unknown } | null)?.status;
@@ -78,7 +80,7 @@ function classify(error: unknown): Failure {
   if (status === 429) return rateLimited((error as { retryAfter?: unknown }).retryAfter);
   if (status === 408 || status >= 500) return { kind: 'transient', reason: 'upstream' };
   // 401/403 and the like: fga-guard's own API key or configuration is wrong. Fail closed.
-  return { kind: 'fatal', reason: 'upstream' };
+  return { kind: 'fatal', reason: 'upstream', status };
 }
 
 function retryAfterSeconds(failure: Failure): number {
@@ -117,7 +119,7 @@ function unref(timer: ReturnType<typeof setTimeout>): void {
  * Runs one WorkOS call so that it ends by `deadline`, retrying a transient failure once when the
  * budget allows. Throws UpstreamRefusal for a refusal, ServiceUnavailableError for the rest.
  */
-export async function callWithinBudget<T>(deadline: number, call: () => Promise<T>): Promise<T> {
+export async function callWithinBudget<T>(deadline: number, call: () => Promise<T>, client?: WorkOS): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     let failure: Failure;
     try {
@@ -131,6 +133,9 @@ export async function callWithinBudget<T>(deadline: number, call: () => Promise<
       failure = classify(error);
     }
     if (failure.kind === 'refused') throw new UpstreamRefusal(failure.status, failure.code, failure.message);
+    if (failure.kind === 'fatal' && (failure.status === 401 || failure.status === 403) && client !== undefined) {
+      diagnosticsOf(client)?.apiKeyRefused(failure.status);
+    }
     const pause = failure.kind === 'transient' && attempt < MAX_RETRIES ? (failure.retryAfterMs ?? BACKOFF_MS) : undefined;
     // A retry that cannot fit in the budget is not tried (nor waited for).
     if (pause === undefined || Date.now() + pause >= deadline) {
@@ -155,6 +160,7 @@ export async function findActiveMembership(
   try {
     page = await callWithinBudget(deadline, () =>
       client.userManagement.listOrganizationMemberships({ userId, organizationId, statuses: ['active'], limit: 1 }),
+      client,
     );
   } catch (error) {
     if (error instanceof UpstreamRefusal) return false;
@@ -171,22 +177,42 @@ export async function findActiveMembership(
   return matches ? membership.id : false;
 }
 
-/** Asks `workos.authorization.check`; a 404 (or other refusal) is a denial. */
+/**
+ * What a refused check (404/422) did not know. WorkOS answers these with a generic code
+ * (`entity_not_found`), so its message says which: "Organization membership … not found",
+ * "Permission … not found", "Unknown resource type …", "Resource … not found".
+ */
+export function unknownTarget(refusal: UpstreamRefusal): { reason: UnknownTarget; resourceType: boolean } {
+  const { code = '', message } = refusal;
+  if (/membership/i.test(code) || /^\W*(organization[ _])?membership\b/i.test(message)) return { reason: 'unknown_membership', resourceType: false };
+  if (/permission/i.test(code) || /^\W*permission\b/i.test(message)) return { reason: 'unknown_permission', resourceType: false };
+  return { reason: 'unknown_resource', resourceType: /resource[ _]type/i.test(code) || /resource[ _]type/i.test(message) };
+}
+
+/**
+ * Asks `workos.authorization.check`. A refusal (404/422) is a denial whose answer says what WorkOS
+ * did not know; an unknown permission slug or resource type is a configuration mistake, reported once.
+ */
 export async function checkPermission(
   client: WorkOS,
   organizationMembershipId: string,
   permissionSlug: string,
   resource: ResourceRef,
   deadline: number,
-): Promise<boolean> {
+): Promise<CheckAnswer> {
   let answer: unknown;
   try {
-    answer = await callWithinBudget(deadline, () =>
-      client.authorization.check({ organizationMembershipId, permissionSlug, ...checkTarget(resource) }),
+    answer = await callWithinBudget(
+      deadline,
+      () => client.authorization.check({ organizationMembershipId, permissionSlug, ...checkTarget(resource) }),
+      client,
     );
   } catch (error) {
-    if (error instanceof UpstreamRefusal) return false;
-    throw error;
+    if (!(error instanceof UpstreamRefusal)) throw error;
+    const unknown = unknownTarget(error);
+    if (unknown.reason === 'unknown_permission') diagnosticsOf(client)?.unknownPermission(permissionSlug);
+    if (unknown.resourceType && 'type' in resource) diagnosticsOf(client)?.unknownResourceType(resource.type);
+    return unknown.reason;
   }
   const authorized = (answer as { authorized?: unknown } | null)?.authorized;
   if (typeof authorized !== 'boolean') throw malformed();
@@ -197,7 +223,7 @@ export async function checkPermission(
 export async function findResourceOrganization(client: WorkOS, resourceId: string, deadline: number): Promise<string | false> {
   let resource: unknown;
   try {
-    resource = await callWithinBudget(deadline, () => client.authorization.getResource(resourceId));
+    resource = await callWithinBudget(deadline, () => client.authorization.getResource(resourceId), client);
   } catch (error) {
     if (error instanceof UpstreamRefusal) return false;
     throw error;

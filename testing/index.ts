@@ -9,3 +9,4 @@ export type { MembershipStatus } from './model.js';
 export { demoSeed } from './demo-seed.js';
 export type { WorkOSEventWire } from './events.js';
 export type { DeliverWebhooksOptions, WebhookDelivery } from './webhooks.js';
+export type { UnknownSlug } from './unknown-slugs.js';

@@ -9,6 +9,7 @@ import { startServer } from './server.js';
 import { SessionRegistry } from './sessions.js';
 import { mintAccessToken, type MintTokenOptions } from './tokens.js';
 import { WebhookSender, type DeliverWebhooksOptions, type WebhookDelivery } from './webhooks.js';
+import { UnknownSlugLog, type UnknownSlug } from './unknown-slugs.js';
 
 export interface TestKitOptions {
   /** Default 0: a random free port. */
@@ -34,8 +35,18 @@ export interface TestKit {
   jwksUrl: string;
   /** A WorkOS SDK client pointed at the kit. */
   workos(options?: Partial<WorkOSOptions>): WorkOS;
-  /** An AuthKit-shaped RS256 access token, signed with the current key. Synchronous. */
+  /**
+   * An AuthKit-shaped RS256 access token, signed with the current key. Synchronous. Throws for a user,
+   * organization or membership the model does not hold, or a membership of another user or
+   * organization, unless `unchecked: true` (for tests that mint a stranger on purpose).
+   */
   mintToken(options: MintTokenOptions): string;
+  /**
+   * The permission slugs and resource type slugs that checks named and the model does not hold, once
+   * each, in the order first seen: `expect(kit.unknownSlugs()).toEqual([])` proves a test's guards
+   * name only what the seed defines.
+   */
+  unknownSlugs(): UnknownSlug[];
   /** Signs any payload with the current key; header fields override the defaults (`{ kid: undefined }` drops the kid). */
   signToken(payload: Record<string, unknown>, header?: Record<string, unknown>): string;
   /** Makes a new current signing key and returns its kid; the JWKS keeps the previous keys unless keepPrevious is false. */
@@ -89,7 +100,8 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
   };
   const faults = new FaultRegistry<EndpointName>();
   const counters = new CallCounters<EndpointName>();
-  const server = await startServer({ host, port: options.port ?? 0, apiKey, clientId, model, events, sessions, keys, faults, counters });
+  const unknownSlugs = new UnknownSlugLog();
+  const server = await startServer({ host, port: options.port ?? 0, apiKey, clientId, model, events, sessions, keys, faults, counters, unknownSlugs });
 
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
   const issuer = `${url}/user_management/${clientId}`;
@@ -102,6 +114,7 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
     jwksUrl: `${url}/sso/jwks/${clientId}`,
     workos: (workosOptions = {}) => new WorkOS(apiKey, { apiHostname: host, port: server.port, https: false, clientId, ...workosOptions }),
     mintToken: (mintOptions) => mintAccessToken(signer, model, issuer, mintOptions),
+    unknownSlugs: () => unknownSlugs.all(),
     signToken: (payload, header) => signer.sign(payload, header),
     rotateKeys: ({ keepPrevious = true } = {}) => keys.rotate(keepPrevious),
     seed: (fragment) => {

@@ -223,6 +223,10 @@ export class FgaModel {
     return record;
   }
 
+  hasResourceType(slug: string): boolean {
+    return this.state.resourceTypes.has(slug);
+  }
+
   private requireResourceType(slug: string): ResourceTypeRecord {
     const record = this.state.resourceTypes.get(slug);
     if (!record) throw unprocessable('invalid_resource_type', `Unknown resource type ${slug}.`);
@@ -234,6 +238,18 @@ export class FgaModel {
   addOrganization(input: { id?: string; name: string }): OrganizationRecord {
     const record = { id: input.id ?? generateId('org'), name: input.name, ...timestamps() };
     return this.insert(this.state.organizations, record, 'Organization');
+  }
+
+  hasOrganization(id: string): boolean {
+    return this.state.organizations.has(id);
+  }
+
+  hasUser(id: string): boolean {
+    return this.state.users.has(id);
+  }
+
+  findMembershipById(id: string): MembershipRecord | undefined {
+    return this.state.memberships.get(id);
   }
 
   getOrganization(id: string): OrganizationRecord {
@@ -779,8 +795,11 @@ export class FgaModel {
     return granted;
   }
 
+  /** As WorkOS answers: 404 for an unknown membership, permission or resource, 422 for an unknown resource type. */
   check(membershipId: string, permissionSlug: string, ref: MembershipResourceRef): boolean {
     const membership = this.getMembership(membershipId);
+    this.getPermission(permissionSlug);
+    if (!('id' in ref)) this.requireResourceType(ref.typeSlug);
     return this.grantedPermissions(membership, this.membershipResource(membership, ref)).has(permissionSlug);
   }
 

@@ -5,6 +5,7 @@ import type { EndpointName } from './endpoints.js';
 import type { EventLog } from './events.js';
 import type { CallCounters, Fault, FaultRegistry } from './faults.js';
 import type { SigningKeys } from './keys.js';
+import type { UnknownSlugLog } from './unknown-slugs.js';
 import { serializeSession, type SessionRegistry } from './sessions.js';
 import {
   MEMBERSHIP_STATUSES,
@@ -103,6 +104,8 @@ interface RouteContext {
   sessions: SessionRegistry;
   keys: SigningKeys;
   clientId: string;
+  /** Checks naming a permission or resource type the model does not hold. */
+  unknownSlugs: UnknownSlugLog;
   param(name: string): string;
   query: URLSearchParams;
   body: Fields;
@@ -429,8 +432,13 @@ const routes = {
   check: {
     method: 'POST',
     path: '/authorization/organization_memberships/:membershipId/check',
-    handle: (c) =>
-      ok({ authorized: c.model.check(c.param('membershipId'), c.body.required('permission_slug'), c.body.requiredResourceRef('')) }),
+    handle: (c) => {
+      const permission = c.body.required('permission_slug');
+      const ref = c.body.requiredResourceRef('');
+      if (!c.model.hasPermission(permission)) c.unknownSlugs.record('permission', permission);
+      if (!('id' in ref) && !c.model.hasResourceType(ref.typeSlug)) c.unknownSlugs.record('resource_type', ref.typeSlug);
+      return ok({ authorized: c.model.check(c.param('membershipId'), permission, ref) });
+    },
   },
   listRoleAssignments: {
     method: 'GET',
@@ -631,6 +639,7 @@ export interface KitServerOptions {
   keys: SigningKeys;
   faults: FaultRegistry<EndpointName>;
   counters: CallCounters<EndpointName>;
+  unknownSlugs: UnknownSlugLog;
 }
 
 export interface KitServer {
@@ -713,6 +722,7 @@ export async function startServer(options: KitServerOptions): Promise<KitServer>
         sessions: options.sessions,
         keys: options.keys,
         clientId: options.clientId,
+        unknownSlugs: options.unknownSlugs,
         param: (name) => match.params.get(name) ?? '',
         query: url.searchParams,
         body: Fields.ofBody(body),

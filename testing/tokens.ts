@@ -16,6 +16,23 @@ export interface MintTokenOptions {
   sessionId?: string;
   /** Merged last; a key set to undefined is removed from the payload. */
   claims?: Record<string, unknown>;
+  /** Sign even when the model does not hold the user, organization or membership (negative tests). */
+  unchecked?: boolean;
+}
+
+/** Refuses a token for someone the model does not hold: such a test would pass or fail for the wrong reason. */
+function assertKnown(model: FgaModel, options: MintTokenOptions): void {
+  const refuse = (problem: string) => {
+    throw new TypeError(`mintToken: ${problem}; seed it first, or pass { unchecked: true } to mint a token for a stranger on purpose.`);
+  };
+  if (!model.hasUser(options.user)) refuse(`the kit's model holds no user ${options.user}`);
+  if (!model.hasOrganization(options.organization)) refuse(`the kit's model holds no organization ${options.organization}`);
+  if (options.membership === undefined) return;
+  const membership = model.findMembershipById(options.membership);
+  if (membership === undefined) refuse(`the kit's model holds no organization membership ${options.membership}`);
+  else if (membership.userId !== options.user || membership.organizationId !== options.organization) {
+    refuse(`membership ${options.membership} is ${membership.userId}'s in ${membership.organizationId}, not ${options.user}'s in ${options.organization}`);
+  }
 }
 
 const DEFAULT_LIFETIME_SECONDS = 300;
@@ -25,6 +42,7 @@ const DEFAULT_LIFETIME_SECONDS = 300;
  * organization; without `permissions`, they are that role's (as AuthKit puts them in the token).
  */
 export function mintAccessToken(keys: Pick<SigningKeys, 'sign'>, model: FgaModel, issuer: string, options: MintTokenOptions): string {
+  if (!options.unchecked) assertKnown(model, options);
   const role = options.role ?? model.findMembership(options.user, options.organization)?.roleSlug;
   const permissions = options.permissions ?? (role === undefined ? [] : model.rolePermissions(options.organization, role));
   const issuedAt = Math.floor(Date.now() / 1000);

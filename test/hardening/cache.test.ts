@@ -28,7 +28,8 @@ const routes: RouteSpec[] = [
   { path: '/stored/:id', permission: 'project:edit', resource: (id) => ({ id }) },
 ];
 
-const token = (user: string, organization: string, membership?: string) => kit.mintToken({ user, organization, membership });
+// Deliberately crossed callers (a membership of another user, a user without one): minted unchecked.
+const token = (user: string, organization: string, membership?: string) => kit.mintToken({ user, organization, membership, unchecked: true });
 
 describe.each(primaryFrameworks)('$name: cached answers never cross callers', ({ build }) => {
   let authz: Authorizer;
@@ -276,7 +277,7 @@ describe('caches stay at their max', () => {
 
   it('verified tokens: at most tokenCacheMax remembered', async () => {
     const authz = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId, tokenCacheMax: 20 });
-    for (let i = 0; i < 100; i++) await authz.verify(kit.mintToken({ user: `user_${i}`, organization: 'org_acme' }));
+    for (let i = 0; i < 100; i++) await authz.verify(kit.mintToken({ user: `user_${i}`, organization: 'org_acme', unchecked: true }));
     expect(authz.cacheStats().tokens).toBe(20);
   });
 });

@@ -97,7 +97,7 @@ describe("2. token permissions never grant on another organization's resource", 
     const authz = newAuthorizer({ timeout: 300 });
     const principal = await authz.verify(bob());
     const unknown = await authz.check(principal, 'project:edit', { id: 'authz_resource_missing' });
-    expect(unknown).toMatchObject({ allowed: false, reason: 'not_granted' });
+    expect(unknown).toMatchObject({ allowed: false, reason: 'unknown_resource' });
     kit.inject('getResource', { status: 500 });
     await expect(authz.check(principal, 'project:edit', { id: 'authz_resource_other' })).rejects.toThrow(ServiceUnavailableError);
   });

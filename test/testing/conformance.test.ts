@@ -140,7 +140,20 @@ describe('resources', () => {
 describe('check', () => {
   it('inherits a role assigned on the top of the hierarchy down to the bottom', async () => {
     expect(await checkOnApp('om_alice')).toEqual({ authorized: true });
-    expect(await checkOnApp('om_alice', 'billing:view')).toEqual({ authorized: false });
+    expect(await checkOnApp('om_alice', 'project:view')).toEqual({ authorized: false });
+  });
+
+  it('answers 404 for a permission slug the environment does not hold, 422 for an unknown resource type, and records both', async () => {
+    await expect(checkOnApp('om_alice', 'billing:view')).rejects.toMatchObject({ status: 404, message: expect.stringMatching(/^Permission billing:view/) });
+    await expect(
+      workos.authorization.check({ organizationMembershipId: 'om_alice', permissionSlug: 'app:deploy', resourceExternalId: 'x', resourceTypeSlug: 'App' }),
+    ).rejects.toMatchObject({ status: 422 });
+    expect(kit.unknownSlugs()).toEqual(
+      expect.arrayContaining([
+        { kind: 'permission', slug: 'billing:view' },
+        { kind: 'resource_type', slug: 'App' },
+      ]),
+    );
   });
 
   it('denies another membership of the same organization', async () => {

@@ -35,6 +35,7 @@ describe('mintToken', () => {
     const token = kit.mintToken({
       user: 'user_zed',
       organization: 'org_acme',
+      unchecked: true,
       role: 'admin',
       expiresIn: 60,
       sessionId: 'session_fixed',
@@ -45,9 +46,17 @@ describe('mintToken', () => {
     expect(payload).not.toHaveProperty('jti');
     expect(payload).not.toHaveProperty('organization_membership_id');
 
-    const unknown = await verify(kit.mintToken({ user: 'user_zed', organization: 'org_nowhere' }));
+    const unknown = await verify(kit.mintToken({ user: 'user_zed', organization: 'org_nowhere', unchecked: true }));
     expect(unknown.payload).not.toHaveProperty('role');
     expect(unknown.payload.permissions).toEqual([]);
+  });
+
+  it('refuses users, organizations and memberships the model does not hold, and memberships of someone else', () => {
+    expect(() => kit.mintToken({ user: 'user_zed', organization: 'org_acme' })).toThrow(/no user user_zed.*unchecked: true/);
+    expect(() => kit.mintToken({ user: 'user_alice', organization: 'org_nowhere' })).toThrow(/no organization org_nowhere/);
+    expect(() => kit.mintToken({ user: 'user_alice', organization: 'org_acme', membership: 'om_nobody' })).toThrow(/no organization membership om_nobody/);
+    expect(() => kit.mintToken({ user: 'user_alice', organization: 'org_acme', membership: 'om_bob' })).toThrow(/om_bob is user_bob's in org_acme, not user_alice's/);
+    expect(kit.mintToken({ user: 'user_alice', organization: 'org_acme', membership: 'om_bob', unchecked: true })).toMatch(/^ey/);
   });
 
   it('carries auth_time beside sid, as AuthKit does', async () => {
