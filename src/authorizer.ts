@@ -253,24 +253,29 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
     revokeSession: (sessionId) => verifier.revokeSession(sessionId),
   });
 
+  /** The decision, told to `onDecision`. Arguments, not an outcome object: one object less per decision (a batch's marginal cost). */
   function finish(
     principal: Principal,
     permission: string,
     run: DecisionRun,
-    outcome: Pick<Decision, 'allowed' | 'source'> & { resource?: ResourceRef; membership?: string; reason?: DenialReason },
+    allowed: boolean,
+    source: Decision['source'],
+    resource?: ResourceRef,
+    membership?: string,
+    reason?: DenialReason,
   ): Decision {
     // Built field by field: an object spread here is a measurable share of a cached decision.
     const decision: Mutable<Decision> = {
-      allowed: outcome.allowed,
-      source: outcome.source,
+      allowed,
+      source,
       permission,
       userId: principal.userId,
       organizationId: principal.organizationId,
       latency: elapsed(run),
     };
-    if (outcome.resource !== undefined) decision.resource = outcome.resource;
-    if (outcome.membership !== undefined) decision.membership = outcome.membership;
-    if (outcome.reason !== undefined) decision.reason = outcome.reason;
+    if (resource !== undefined) decision.resource = resource;
+    if (membership !== undefined) decision.membership = membership;
+    if (reason !== undefined) decision.reason = reason;
     if (config.onDecision) {
       // An observer must not change the answer, nor crash the process: a throw and a rejection are both ignored.
       try {
@@ -281,6 +286,20 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
       }
     }
     return decision;
+  }
+
+  /** The decision for a check's answer: granted, not granted, or refused because WorkOS does not know something. */
+  function finishAnswer(
+    principal: Principal,
+    permission: string,
+    run: DecisionRun,
+    answer: CheckAnswer,
+    source: 'cache' | 'api',
+    resource: ResourceRef,
+    membership: string,
+  ): Decision {
+    if (answer === true) return finish(principal, permission, run, true, source, resource, membership);
+    return finish(principal, permission, run, false, source, resource, membership, answer === false ? 'not_granted' : answer);
   }
 
   /** Steps 1–2. A token verified before is answered from memory, at once, before any other work on it. */
@@ -327,8 +346,8 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
     // resource, or one named by external id (found inside the caller's organization): granted.
     // A stored id names a resource in any organization: granted once it is known to be in this one.
     if (principal.permissions.includes(permission)) {
-      if (resource === undefined || resource === null) return finish(principal, permission, run, { allowed: true, source: 'token' });
-      if (!('id' in resource)) return finish(principal, permission, run, { allowed: true, source: 'token', resource });
+      if (resource === undefined || resource === null) return finish(principal, permission, run, true, 'token');
+      if (!('id' in resource)) return finish(principal, permission, run, true, 'token', resource);
       return decideOnStoredResource(principal, permission, resource, run);
     }
     return decideWithWorkOS(principal, permission, resource, run);
@@ -347,7 +366,7 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
     }
     const grantIfHere = (owner: string | false, current = run) =>
       owner === organizationId
-        ? finish(principal, permission, current, { allowed: true, source: 'token', resource })
+        ? finish(principal, permission, current, true, 'token', resource)
         : decideWithWorkOS(principal, permission, resource, run);
     const known = resourceOrganizations.peek(resource.id, run.started);
     if (known !== undefined) return grantIfHere(known);
@@ -377,11 +396,11 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
   ): Settling<Decision> {
     // 4. Without a resource there is nothing more to ask.
     if (resource === undefined || resource === null) {
-      return finish(principal, permission, run, { allowed: false, source: 'token', reason: 'no_resource' });
+      return finish(principal, permission, run, false, 'token', undefined, undefined, 'no_resource');
     }
     // (A batch's entries on the resource it looked up last were validated with it.)
     if (resource !== run.shared?.resource && validateResource(resource) === 'too_long') {
-      return finish(principal, permission, run, { allowed: false, source: 'token', resource, reason: 'invalid_resource' });
+      return finish(principal, permission, run, false, 'token', resource, undefined, 'invalid_resource');
     }
 
     // 5. The membership the check runs for: from the token, else looked up (and remembered).
@@ -390,17 +409,17 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
     const { organizationId } = principal;
     if (organizationId === undefined || !config.membershipLookup) {
       const reason = organizationId === undefined ? 'no_organization' : 'no_membership';
-      return finish(principal, permission, run, { allowed: false, source: 'token', resource, reason });
+      return finish(principal, permission, run, false, 'token', resource, undefined, reason);
     }
     const key = membershipKey(principal, organizationId);
     const remembered = run.fresh ? undefined : memberships.peek(key, run.started);
-    if (remembered === false) return finish(principal, permission, run, { allowed: false, source: 'cache', resource, reason: 'no_membership' });
+    if (remembered === false) return finish(principal, permission, run, false, 'cache', resource, undefined, 'no_membership');
     if (remembered !== undefined) return decideForMembership(principal, permission, resource, remembered, run);
     // One budget for everything this decision asks WorkOS: the lookup and the check.
     const budget = (run.deadline ??= Date.now() + config.timeout);
     return loadMembership(principal.userId, organizationId, key, budget, run.fresh).then((found) =>
       found === false
-        ? finish(principal, permission, resumed(run), { allowed: false, source: 'api', resource, reason: 'no_membership' })
+        ? finish(principal, permission, resumed(run), false, 'api', resource, undefined, 'no_membership')
         : decideForMembership(principal, permission, resource, found, run),
     );
   }
@@ -450,7 +469,7 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
     }
     const remembered = shared.group === undefined ? undefined : decisions.answer(shared.group, permission, run.started);
     if (remembered !== undefined) {
-      return finish(principal, permission, run, decisionOutcome(remembered, 'cache', resource, membership));
+      return finishAnswer(principal, permission, run, remembered, 'cache', resource, membership);
     }
 
     // 7–8. One call of the check API for all identical in-flight checks; errors are not remembered.
@@ -466,7 +485,7 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
       { kind: 'd', organizationId: principal.organizationId, parts: [membership, permission, resourceScope(resource)] },
       run.fresh,
     );
-    return answer.then(({ answer: settled, source }) => finish(principal, permission, resumed(run), decisionOutcome(settled, source, resource, membership)));
+    return answer.then(({ answer: settled, source }) => finishAnswer(principal, permission, resumed(run), settled, source, resource, membership));
   }
 
   /** Steps 1–8 for one request; a denial throws ForbiddenError. */
@@ -712,12 +731,6 @@ const RESOURCE_ORGANIZATION_TTL = 10 * 60_000;
 function ttlFor(config: ResolvedConfig, positive: boolean, positiveTtl?: number): number {
   if (config.cache === false) return 0;
   return positive ? (positiveTtl ?? config.cache.ttl) : config.cache.negativeTtl;
-}
-
-function decisionOutcome(answer: CheckAnswer, source: 'cache' | 'api', resource: ResourceRef, membership: string) {
-  return answer === true
-    ? { allowed: true, source, resource, membership }
-    : { allowed: false, source, resource, membership, reason: answer === false ? ('not_granted' as const) : answer };
 }
 
 function assertPrincipal(principal: unknown): asserts principal is Principal {
