@@ -10,7 +10,12 @@ export interface SessionRecord {
   revokedAt?: string;
 }
 
-const isoFromSeconds = (seconds: unknown) => (typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : undefined);
+/** A claim in seconds as an ISO date; undefined for anything that is not a date (a fuzzed `exp` may be out of range). */
+function isoFromSeconds(seconds: unknown): string | undefined {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return undefined;
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
 
 /** The sessions behind the tokens the kit signed, so that revoking one names its user and organization. */
 export class SessionRegistry {

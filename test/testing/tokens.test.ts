@@ -79,6 +79,13 @@ describe('mintToken', () => {
 });
 
 describe('signToken and key rotation', () => {
+  it('signs any payload, a session with an exp outside the Date range included (found by the fuzz test)', () => {
+    for (const exp of [-8_640_000_000_000.001, 1e300, Number.NaN, 'soon']) {
+      expect(() => kit.signToken({ sub: 'user_alice', sid: `session_${String(exp)}`, exp })).not.toThrow();
+    }
+    expect(() => kit.mintToken({ user: 'user_alice', organization: 'org_acme', claims: { exp: -8_640_000_000_000.001 } })).not.toThrow();
+  });
+
   it('signs arbitrary payloads; header overrides apply', async () => {
     const token = kit.signToken({ iss: kit.issuer, sub: 'user_x' }, { kid: undefined, typ: 'at+jwt' });
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'RS256', typ: 'at+jwt' });
