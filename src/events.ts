@@ -37,26 +37,6 @@ export interface EventFollower {
   stop(): void;
 }
 
-/** The events that change what fga-guard remembers; `followEvents` asks for these. */
-export const RELEVANT_EVENTS = [
-  'organization_membership.created',
-  'organization_membership.updated',
-  'organization_membership.deleted',
-  'group.member_added',
-  'group.member_removed',
-  'role.created',
-  'role.updated',
-  'role.deleted',
-  'organization_role.created',
-  'organization_role.updated',
-  'organization_role.deleted',
-  'permission.created',
-  'permission.updated',
-  'permission.deleted',
-  'organization.deleted',
-  'session.revoked',
-] as const;
-
 type Effect = { scope: InvalidationScope } | { everything: true } | { session: string } | undefined;
 
 /** A string field of the event's data, in the SDK's spelling or the wire's. */
@@ -66,51 +46,61 @@ function field(data: unknown, camel: string, snake: string): string | undefined 
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
+const ofMembership = (data: unknown): Effect => {
+  // The user too: a membership that becomes active again is found by a lookup of its user.
+  const membershipId = field(data, 'id', 'id');
+  const userId = field(data, 'userId', 'user_id');
+  return membershipId === undefined ? undefined : { scope: userId === undefined ? { membershipId } : { membershipId, userId } };
+};
+const ofGroupMember = (data: unknown): Effect => {
+  const membershipId = field(data, 'organizationMembershipId', 'organization_membership_id');
+  return membershipId === undefined ? undefined : { scope: { membershipId } };
+};
+const ofOrganizationRole = (data: unknown): Effect => {
+  const organizationId = field(data, 'organizationId', 'organization_id');
+  return organizationId === undefined ? { everything: true } : { scope: { organizationId } };
+};
+// Environment roles and permissions hold in every organization.
+const everywhere = (): Effect => ({ everything: true });
+
+/** What each event that changes what fga-guard remembers makes stale; `followEvents` asks for exactly these. */
+const EFFECTS = {
+  // A user who had no membership (remembered as "none") now has one.
+  'organization_membership.created': (data) => {
+    const userId = field(data, 'userId', 'user_id');
+    return userId === undefined ? undefined : { scope: { userId } };
+  },
+  'organization_membership.updated': ofMembership,
+  'organization_membership.deleted': ofMembership,
+  'group.member_added': ofGroupMember,
+  'group.member_removed': ofGroupMember,
+  'role.created': everywhere,
+  'role.updated': everywhere,
+  'role.deleted': everywhere,
+  'organization_role.created': ofOrganizationRole,
+  'organization_role.updated': ofOrganizationRole,
+  'organization_role.deleted': ofOrganizationRole,
+  'permission.created': everywhere,
+  'permission.updated': everywhere,
+  'permission.deleted': everywhere,
+  'organization.deleted': (data) => {
+    const id = field(data, 'id', 'id');
+    return id === undefined ? undefined : { scope: { organizationId: id } };
+  },
+  'session.revoked': (data) => {
+    const id = field(data, 'id', 'id');
+    return id === undefined ? undefined : { session: id };
+  },
+} satisfies Record<string, (data: unknown) => Effect>;
+
+type RelevantEvent = keyof typeof EFFECTS;
+
+/** The events that change what fga-guard remembers. */
+export const RELEVANT_EVENTS = Object.freeze(Object.keys(EFFECTS) as RelevantEvent[]);
+
 /** What an event makes stale. Unknown events, and known ones without the ids they need, change nothing. */
 export function effectOf(event: WorkOSEvent): Effect {
-  const { data } = event;
-  const organizationId = field(data, 'organizationId', 'organization_id');
-  switch (event.event) {
-    case 'organization_membership.created': {
-      // A user who had no membership (remembered as "none") now has one.
-      const userId = field(data, 'userId', 'user_id');
-      return userId === undefined ? undefined : { scope: { userId } };
-    }
-    case 'organization_membership.updated':
-    case 'organization_membership.deleted': {
-      // The user too: a membership that becomes active again is found by a lookup of its user.
-      const membershipId = field(data, 'id', 'id');
-      const userId = field(data, 'userId', 'user_id');
-      return membershipId === undefined ? undefined : { scope: userId === undefined ? { membershipId } : { membershipId, userId } };
-    }
-    case 'group.member_added':
-    case 'group.member_removed': {
-      const membershipId = field(data, 'organizationMembershipId', 'organization_membership_id');
-      return membershipId === undefined ? undefined : { scope: { membershipId } };
-    }
-    case 'organization_role.created':
-    case 'organization_role.updated':
-    case 'organization_role.deleted':
-      return organizationId === undefined ? { everything: true } : { scope: { organizationId } };
-    // Environment roles and permissions hold in every organization.
-    case 'role.created':
-    case 'role.updated':
-    case 'role.deleted':
-    case 'permission.created':
-    case 'permission.updated':
-    case 'permission.deleted':
-      return { everything: true };
-    case 'organization.deleted': {
-      const id = field(data, 'id', 'id');
-      return id === undefined ? undefined : { scope: { organizationId: id } };
-    }
-    case 'session.revoked': {
-      const id = field(data, 'id', 'id');
-      return id === undefined ? undefined : { session: id };
-    }
-    default:
-      return undefined;
-  }
+  return Object.hasOwn(EFFECTS, event.event) ? EFFECTS[event.event as RelevantEvent](event.data) : undefined;
 }
 
 export interface EventsContext {
