@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { ServiceUnavailableError } from './errors.js';
 import type { Generations, ScopeKeys, Stamp } from './invalidation.js';
-import { throughStore, type SharedLevel, type StoredValue, type StoreKey } from './store.js';
+import { throughStore, type SharedValues, type StoreKey } from './store.js';
 
 /**
  * What every lookup passes as lru-cache's `get` options. Left out, `get` makes a new `{}` for them
@@ -36,8 +36,6 @@ interface InFlight<V> {
   readonly deadline: number;
   readonly born: number;
 }
-
-const isAnything = (_value: StoredValue): _value is never => false;
 
 /** The load ran out of its budget: a caller with time left may try again. */
 const outOfTime = (error: unknown) => error instanceof ServiceUnavailableError && error.reason === 'timeout';
@@ -86,7 +84,7 @@ export class CoalescingCache<V extends NonNullable<unknown>> {
     private readonly generations: Generations,
     private readonly clock: { now(): number },
     /** The store shared with other instances, and what a value from it must look like. */
-    private readonly shared?: { level: SharedLevel; isValue: (value: StoredValue) => value is V },
+    private readonly shared?: SharedValues<V>,
   ) {
     this.answers = max === false ? undefined : new LRUCache<string, Remembered<V>>({ max });
     this.inflight = new InFlightLoads(generations);
@@ -109,7 +107,7 @@ export class CoalescingCache<V extends NonNullable<unknown>> {
   load(key: string, deadline: number, scopes: ScopeKeys, loader: () => Promise<Loaded<V>>, storeKey?: StoreKey, fresh = false): Promise<V> {
     return this.inflight.run(key, deadline, scopes, async (born) => {
       let found: ScopeKeys | undefined;
-      const { value, ttl } = await throughStore(this.shared?.level, storeKey, scopes, fresh, this.shared?.isValue ?? isAnything, async () => {
+      const { value, ttl } = await throughStore(this.shared, storeKey, scopes, fresh, async () => {
         const loaded = await loader();
         found = loaded.scopes;
         return loaded;

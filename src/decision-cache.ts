@@ -5,7 +5,7 @@ import { InFlightLoads, LOOKUP, type Remembered } from './cache.js';
 import { DecisionKeys } from './decision-keys.js';
 import type { Generations, ScopeKeys } from './invalidation.js';
 import { cacheKey, type ResourceRef } from './resource.js';
-import { throughStore, type SharedLevel, type StoreKey } from './store.js';
+import { throughStore, type SharedLevel, type SharedValues, type StoreKey } from './store.js';
 import { isCheckAnswer, type CheckAnswer } from './decision.js';
 
 /** The answers about one resource for one membership, by permission. Replaced, never changed, when one is added. */
@@ -23,14 +23,16 @@ export class DecisionCache {
   private readonly groups: LRUCache<string, AnswerGroup> | undefined;
   private readonly keys: DecisionKeys;
   private readonly inflight: InFlightLoads<SourcedAnswer>;
+  private readonly shared: SharedValues<CheckAnswer> | undefined;
 
   constructor(
     max: number | false,
     private readonly generations: Generations,
     private readonly clock: { now(): number },
     defaultMax: number,
-    private readonly shared?: SharedLevel,
+    level?: SharedLevel,
   ) {
+    this.shared = level && { level, isValue: isCheckAnswer };
     this.groups = max === false ? undefined : new LRUCache<string, AnswerGroup>({ maxSize: max, sizeCalculation: answerCount });
     // As many scopes as answers: even with the cache off, the keys still coalesce identical in-flight checks.
     this.keys = new DecisionKeys(max === false ? defaultMax : max);
@@ -44,7 +46,7 @@ export class DecisionCache {
 
   /** The remembered answers about the pair; none while a shared store is unhealthy (they may have missed an invalidation). */
   group(groupKey: string): AnswerGroup | undefined {
-    if (this.shared !== undefined && !this.shared.store.healthy) return undefined;
+    if (this.shared !== undefined && !this.shared.level.store.healthy) return undefined;
     return this.groups?.get(groupKey, LOOKUP);
   }
 
@@ -70,7 +72,7 @@ export class DecisionCache {
     fresh: boolean,
   ): Promise<SourcedAnswer> {
     return this.inflight.run(cacheKey(groupKey, permission), deadline, scopes, async (born) => {
-      const { value: answer, ttl: lifetime, stored } = await throughStore(this.shared, storeKey, scopes, fresh, isCheckAnswer, async () => {
+      const { value: answer, ttl: lifetime, stored } = await throughStore(this.shared, storeKey, scopes, fresh, async () => {
         const value = await check();
         return { value, ttl: ttl(value === true) };
       });

@@ -69,14 +69,16 @@ export function assertStore(store: unknown): asserts store is DecisionStore | un
   }
 }
 
-/**
- * How a cache asks the store on a miss: a remembered answer (with the ms it has left), or the stamp
- * to store the upstream answer under.
- */
+/** The store as a cache sees it: the store, and the wall clock stored TTLs are measured on. */
 export interface SharedLevel {
   readonly store: DecisionStore;
-  /** The wall clock stored TTLs are measured on. */
   now(): number;
+}
+
+/** A cache's second level: the store, and what a value from it must look like to be used. */
+export interface SharedValues<V> {
+  readonly level: SharedLevel;
+  readonly isValue: (value: StoredValue) => value is V;
 }
 
 /**
@@ -84,20 +86,20 @@ export interface SharedLevel {
  * generations read before it was asked. A value not shaped as expected is a miss.
  */
 export async function throughStore<V>(
-  shared: SharedLevel | undefined,
+  shared: SharedValues<V> | undefined,
   key: StoreKey | undefined,
   scopes: ScopeKeys,
   fresh: boolean,
-  isValue: (value: StoredValue) => value is V,
   load: () => Promise<{ value: V; ttl: number }>,
 ): Promise<{ value: V; ttl: number; stored?: true }> {
   if (shared === undefined || key === undefined) return load();
-  const read = await shared.store.read(key, scopes);
-  if (read.found && !fresh && isValue(read.value)) {
-    const ttl = read.expiresAt - shared.now();
+  const { store, now } = shared.level;
+  const read = await store.read(key, scopes);
+  if (read.found && !fresh && shared.isValue(read.value)) {
+    const ttl = read.expiresAt - now();
     if (ttl > 0) return { value: read.value, ttl, stored: true };
   }
   const loaded = await load();
-  if (read.stamp !== undefined && loaded.ttl > 0) shared.store.write(key, loaded.value, scopes, read.stamp, shared.now() + loaded.ttl);
+  if (read.stamp !== undefined && loaded.ttl > 0) store.write(key, loaded.value, scopes, read.stamp, now() + loaded.ttl);
   return loaded;
 }
