@@ -1,6 +1,7 @@
 // WorkOS events → what they make stale; the Events API poller; webhook deliveries (verified by the SDK).
 import type { WorkOS } from '@workos-inc/node';
 import { WebhookError } from './errors.js';
+import { PAGE_SIZE } from './upstream.js';
 import type { InvalidationScope } from './invalidation.js';
 
 /** A WorkOS event as the SDK gives it (`webhooks.constructEvent`, `events.listEvents`); wire (snake_case) data is read too. */
@@ -112,7 +113,6 @@ export interface EventsContext {
 
 const DEFAULT_INTERVAL_MS = 5_000;
 const MAX_BACKOFF_MS = 60_000;
-const PAGE_SIZE = 100;
 
 /** Lets the process exit while only a poll timer is pending (where timers can be unref'd). */
 function unref(timer: unknown): void {

@@ -5,7 +5,7 @@ import type { Principal } from './claims.js';
 import type { ResolvedConfig } from './config.js';
 import type { Decision, DenialReason } from './decision.js';
 import type { ResourceRef } from './resource.js';
-import { callWithinBudget, UpstreamRefusal } from './upstream.js';
+import { callWithinBudget, everyPage, UpstreamRefusal } from './upstream.js';
 import { ServiceUnavailableError } from './errors.js';
 
 /** A resource as WorkOS holds it. */
@@ -48,7 +48,6 @@ export interface Explanation {
 }
 
 const CALL_BUDGET_MS = 10_000;
-const PAGE_SIZE = 100;
 const MAX_ANCESTORS = 32;
 
 interface Context {
@@ -204,39 +203,28 @@ async function lineage(context: Context, principal: Principal, ref: ResourceRef)
 
 async function assignmentsOn(context: Context, membershipId: string, path: readonly ExplainedResource[]): Promise<ExplainedAssignment[]> {
   const onPath = new Map(path.map((resource, index) => [resource.id, index]));
+  const { items } = await everyPage((page) =>
+    ask(context, 'role assignments', () => context.client.authorization.listRoleAssignments({ organizationMembershipId: membershipId, ...page })),
+  );
   const assignments: ExplainedAssignment[] = [];
-  for (let after: string | undefined; ; ) {
-    const page = await ask(context, 'role assignments', () =>
-      context.client.authorization.listRoleAssignments(
-        after === undefined ? { organizationMembershipId: membershipId, limit: PAGE_SIZE } : { organizationMembershipId: membershipId, limit: PAGE_SIZE, after },
-      ),
-    );
-    if (page === undefined) return assignments;
-    for (const assignment of page.data) {
-      const index = onPath.get(assignment.resource.id);
-      if (index === undefined) continue;
-      assignments.push({
-        role: assignment.role.slug,
-        resource: { id: assignment.resource.id, externalId: assignment.resource.externalId, type: assignment.resource.resourceTypeSlug },
-        on: index === 0 ? 'resource' : 'ancestor',
-        source: assignment.source?.type === 'group' ? 'group' : 'direct',
-      });
-    }
-    const next = page.listMetadata?.after;
-    if (typeof next !== 'string' || next.length === 0 || page.data.length === 0) return assignments;
-    after = next;
+  for (const assignment of items) {
+    const index = onPath.get(assignment.resource.id);
+    if (index === undefined) continue;
+    assignments.push({
+      role: assignment.role.slug,
+      resource: { id: assignment.resource.id, externalId: assignment.resource.externalId, type: assignment.resource.resourceTypeSlug },
+      on: index === 0 ? 'resource' : 'ancestor',
+      source: assignment.source?.type === 'group' ? 'group' : 'direct',
+    });
   }
+  return assignments;
 }
 
 async function effective(context: Context, membershipId: string, resource: ExplainedResource): Promise<string[] | null> {
-  const slugs: string[] = [];
-  for (let after: string | undefined; ; ) {
-    const options = { organizationMembershipId: membershipId, resourceId: resource.id, limit: PAGE_SIZE };
-    const page = await ask(context, 'effective permissions', () => context.client.authorization.listEffectivePermissions(after === undefined ? options : { ...options, after }));
-    if (page === undefined) return null;
-    slugs.push(...page.data.map((permission) => permission.slug));
-    const next = page.listMetadata?.after;
-    if (typeof next !== 'string' || next.length === 0 || page.data.length === 0) return slugs;
-    after = next;
-  }
+  const { items, complete } = await everyPage((page) =>
+    ask(context, 'effective permissions', () =>
+      context.client.authorization.listEffectivePermissions({ organizationMembershipId: membershipId, resourceId: resource.id, ...page }),
+    ),
+  );
+  return complete ? items.map((permission) => permission.slug) : null;
 }

@@ -2,7 +2,7 @@
 import type { WorkOS } from '@workos-inc/node';
 import type { ResolvedConfig } from './config.js';
 import { namedSlugs } from './guards.js';
-import { callWithinBudget, UpstreamRefusal } from './upstream.js';
+import { callWithinBudget, everyPage, UpstreamRefusal } from './upstream.js';
 import { ServiceUnavailableError } from './errors.js';
 
 export type PreflightCheckName = 'api_key_format' | 'client_id_format' | 'issuer' | 'api_key' | 'jwks' | 'permissions' | 'resource_types';
@@ -23,7 +23,6 @@ export interface PreflightReport {
 
 /** Preflight is not on the request path: each call gets more room than a decision does. */
 const CALL_BUDGET_MS = 10_000;
-const PAGE_SIZE = 100;
 /** Permissions without a resource type are organization-level; it is not a type a guard names. */
 const ORGANIZATION_TYPE = 'organization';
 
@@ -98,14 +97,8 @@ async function readEnvironment(client: WorkOS, budget: number): Promise<Environm
       }),
     );
   try {
-    const permissions: { slug: string; resourceTypeSlug: string }[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = await call(() => client.authorization.listPermissions(after === undefined ? { limit: PAGE_SIZE } : { limit: PAGE_SIZE, after }));
-      permissions.push(...page.data.map(({ slug, resourceTypeSlug }) => ({ slug, resourceTypeSlug })));
-      const next = page.listMetadata?.after;
-      if (typeof next !== 'string' || next.length === 0 || page.data.length === 0) break;
-      after = next;
-    }
+    const { items } = await everyPage((page) => call(() => client.authorization.listPermissions(page)));
+    const permissions = items.map(({ slug, resourceTypeSlug }) => ({ slug, resourceTypeSlug }));
     const roles = await call(() => client.authorization.listEnvironmentRoles());
     const resourceTypes = new Set([...permissions.map((p) => p.resourceTypeSlug), ...roles.data.map((role) => role.resourceTypeSlug)]);
     resourceTypes.delete(ORGANIZATION_TYPE);

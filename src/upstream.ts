@@ -264,7 +264,32 @@ export function isListing(value: unknown): value is Listing {
 }
 
 /** WorkOS's largest page. */
-const PAGE_SIZE = 100;
+export const PAGE_SIZE = 100;
+
+/** One page of a WorkOS list, as the SDK returns it. */
+interface Page<T> {
+  readonly data: readonly T[];
+  readonly listMetadata?: { readonly after?: string | null };
+}
+
+/**
+ * The items of a WorkOS list, page after page along its `after` cursor (the SDK's own
+ * autoPagination waits 350 ms between pages). `complete: false` when a page could not be had
+ * (`fetchPage` answered undefined); what came before it is kept.
+ */
+export async function everyPage<T>(
+  fetchPage: (page: { limit: number; after?: string }) => Promise<Page<T> | undefined>,
+): Promise<{ items: T[]; complete: boolean }> {
+  const items: T[] = [];
+  for (let after: string | undefined; ; ) {
+    const page = await fetchPage(after === undefined ? { limit: PAGE_SIZE } : { limit: PAGE_SIZE, after });
+    if (page === undefined) return { items, complete: false };
+    items.push(...page.data);
+    const next = page.listMetadata?.after;
+    if (typeof next !== 'string' || next.length === 0 || page.data.length === 0) return { items, complete: true };
+    after = next;
+  }
+}
 
 function listedResource(item: unknown, organizationId: string): ListedResource | undefined {
   const resource = item as Record<string, unknown> | null;
