@@ -15,7 +15,7 @@ import { measureLists } from './lists.js';
 import { createProbe, runLoad, takeResourceNumber, type LoadResult } from './load.js';
 import { measureMemory } from './memory.js';
 import { runMicro } from './micro.js';
-import { controls, evaluate, machine, markdown, summarize, type ColdLatency, type Report } from './report.js';
+import { controls, evaluate, frameworkCosts, machine, markdown, summarize, type ColdLatency, type Report } from './report.js';
 import { APP_SERVER_FLAGS, median, replicaOf, ROUND_ORDER, SCENARIOS, type KitInfo } from './shared.js';
 
 const quick = process.argv.includes('--quick');
@@ -45,8 +45,8 @@ const MAX_QUIET_WAIT_MS = 500;
 // Node's HTTP code) up to about 25 000 requests; 4 s at ≈ 6 000 req/s gets past that before any
 // round is measured. Koa serves 4–6 times as many requests a second.
 const settings = quick
-  ? { rounds: 1, replicas: 1, duration: 1, warmup: { express: 1, koa: 1, fastify: 1, hono: 1 }, connections: 10, pipelining: 1, microSeconds: 0.3, memoryTotal: 200_000, memoryEvery: 50_000, probes: 60 }
-  : { rounds: 72, replicas: 3, duration: 0.25, warmup: { express: 4, koa: 2, fastify: 2, hono: 2 }, connections: 10, pipelining: 1, microSeconds: 1, memoryTotal: 1_000_000, memoryEvery: 100_000, probes: 300 };
+  ? { rounds: 1, replicas: 1, duration: 1, warmup: { express: 1, koa: 1, fastify: 1, hono: 1 }, connections: 10, pipelining: 1, microSeconds: 0.3, listsSeconds: 0.3, memoryTotal: 200_000, memoryEvery: 50_000, probes: 60 }
+  : { rounds: 72, replicas: 3, duration: 0.25, warmup: { express: 4, koa: 2, fastify: 2, hono: 2 }, connections: 10, pipelining: 1, microSeconds: 1, listsSeconds: 3, memoryTotal: 1_000_000, memoryEvery: 100_000, probes: 300 };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const startedAt = performance.now();
@@ -58,7 +58,7 @@ log(`fga-guard bench${quick ? ' (quick)' : ''}: ${SCENARIOS.length} scenarios ×
 log('coalescing…');
 const coalescing = await measureCoalescing(100);
 log('lists and batches…');
-const lists = await measureLists(settings.microSeconds);
+const lists = await measureLists(settings.listsSeconds);
 log('invalidation…');
 const consistency = await measureConsistency();
 log('micro-benchmarks of the core…');
@@ -183,7 +183,7 @@ try {
     consistency,
     memory,
   };
-  const report: Report = { ...partial, targets: evaluate(partial), controls: controls(partial.scenarios), seconds: (performance.now() - startedAt) / 1000 };
+  const report: Report = { ...partial, targets: evaluate(partial), controls: controls(partial.scenarios), frameworkCosts: frameworkCosts(partial.scenarios), seconds: (performance.now() - startedAt) / 1000 };
   const md = markdown(report);
   process.stdout.write(`\n${md}\n\n`);
   const failed = report.targets.filter((target) => !target.pass);

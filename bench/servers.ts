@@ -181,6 +181,9 @@ function honoApp(scenario: Scenario, kit: KitInfo): RequestListener {
     case 'token':
       app.get(ROUTE, honoGuard.requirePermission(authorizer(kit), TOKEN_PERMISSION), handler);
       break;
+    case 'noop':
+      app.get(ROUTE, (_c, next) => next(), handler);
+      break;
     case 'warm':
       app.get(
         ROUTE,

@@ -232,7 +232,7 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
     now: () => clock.now(),
     membershipFor,
     decide: (principal, permission, resource, deadline, fresh) =>
-      decideOnResource(principal, permission, resource, { started: clock.now(), deadline, fresh, batch: false, shared: undefined }),
+      decideOnResource(principal, permission, resource, newRun(fresh, false, deadline)),
   });
 
   /** Here at once; through the store (when there is one) to every other instance. */
@@ -325,7 +325,7 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
     context: Context,
     fresh: boolean,
   ): Settling<Decision> {
-    const run: DecisionRun = { started: clock.now(), deadline: undefined, fresh, batch: false, shared: undefined };
+    const run = newRun(fresh, false);
     const resource = typeof resourceOrResolver === 'function' ? resourceOrResolver(context) : resourceOrResolver;
     return isPromiseLike(resource)
       ? Promise.resolve(resource).then((resolved) => decideOnResource(principal, permission, resolved, run))
@@ -567,8 +567,7 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
    * entry starts in order until one waits).
    */
   function batchRun(fresh: boolean): DecisionRun {
-    const started = clock.now();
-    return { started, deadline: undefined, fresh, batch: true, shared: undefined, reading: started };
+    return newRun(fresh, true);
   }
 
   function allowedOrThrow(principal: Principal, decision: Decision): AuthorizedRequest {
@@ -670,7 +669,13 @@ interface DecisionRun {
   readonly batch: boolean;
   shared: SharedLookup | undefined;
   /** A batch's last clock reading, until it waits for something. */
-  reading?: number;
+  reading: number | undefined;
+}
+
+/** Every run is built here, with all its fields: one object shape keeps the decision steps monomorphic. */
+function newRun(fresh: boolean, batch: boolean, deadline?: number): DecisionRun {
+  const started = clock.now();
+  return { started, deadline, fresh, batch, shared: undefined, reading: batch ? started : undefined };
 }
 
 /** ms since the decision started: for a batch's answers given at once, to its last clock reading. */
