@@ -184,6 +184,9 @@ function honoApp(scenario: Scenario, kit: KitInfo): RequestListener {
     case 'noop':
       app.get(ROUTE, (_c, next) => next(), handler);
       break;
+    case 'header':
+      app.get(ROUTE, (c, next) => (c.req.header('authorization') === undefined ? c.text('no header', 401) : next()), handler);
+      break;
     case 'warm':
       app.get(
         ROUTE,

@@ -25,7 +25,7 @@ export interface KitInfo {
 }
 
 export type Framework = 'express' | 'koa' | 'fastify' | 'hono';
-export type ScenarioId = 'bare' | 'control' | 'noop' | 'token' | 'warm' | 'cold' | 'naive' | 'auth0';
+export type ScenarioId = 'bare' | 'control' | 'noop' | 'header' | 'token' | 'warm' | 'cold' | 'naive' | 'auth0';
 
 export interface Scenario {
   /** e.g. `express/token` */
@@ -41,6 +41,7 @@ export const SCENARIO_LABELS: Record<ScenarioId, string> = {
   bare: 'bare route (no guard)',
   control: 'bare route again, its own processes (control)',
   noop: 'one pass-through middleware, no guard',
+  header: 'one middleware reading the Authorization header, no guard',
   token: 'requirePermission, granted by the token',
   warm: 'requirePermission + resource, warm cache',
   cold: 'requirePermission + resource, cold (distinct), 5 ms upstream',
@@ -53,11 +54,12 @@ const KOA: ScenarioId[] = ['bare', 'control', 'token', 'warm', 'cold'];
 /** Fastify and Hono: the targets' scenarios (token and warm against bare) and the control. */
 const NEWER: ScenarioId[] = ['bare', 'control', 'token', 'warm'];
 /**
- * Hono also runs a route behind one middleware that only calls `next()`: a route with more than one
- * handler leaves Hono's synchronous single-handler path for its async composition, whatever the
- * middleware does. What that costs bounds what any guard can read against bare.
+ * Hono also runs a route behind one middleware that only calls `next()` (a route with more than one
+ * handler leaves Hono's synchronous single-handler path for its async composition), and behind one
+ * that also reads the Authorization header (on Node, `@hono/node-server` builds a web `Headers`
+ * from the raw headers on the first read). Every guard does both: they bound what one can read.
  */
-const HONO: ScenarioId[] = [...NEWER, 'noop'];
+const HONO: ScenarioId[] = [...NEWER, 'noop', 'header'];
 
 /**
  * Node flags of every app server (`BENCH_SERVER_FLAGS` adds more). No memory reducer: it runs full
@@ -122,6 +124,7 @@ export const ROUND_ORDER: Scenario[] = [
   'hono/bare',
   'hono/warm',
   'hono/noop',
+  'hono/header',
 ].map(scenarioByKey);
 
 /**
@@ -134,8 +137,8 @@ export const ROUND_ORDER: Scenario[] = [
  * Every compared pair (token, warm and the control against bare, warm against naive, token against
  * the Auth0 peer) differs by 1 or 2, prime to 3.
  */
-// The pass-through middleware (2) meets bare and token in every combination, warm (not compared) in three.
-const REPLICA_OFFSET: Record<ScenarioId, number> = { bare: 0, naive: 0, auth0: 0, cold: 0, token: 1, control: 1, warm: 2, noop: 2 };
+// Hono's plain middlewares (2) meet bare and token in every combination, warm (not compared) in three.
+const REPLICA_OFFSET: Record<ScenarioId, number> = { bare: 0, naive: 0, auth0: 0, cold: 0, token: 1, control: 1, warm: 2, noop: 2, header: 2 };
 
 /** The replica of `scenario` that serves round `round` (from 0). */
 export function replicaOf(scenario: Scenario, round: number, replicas: number): number {
