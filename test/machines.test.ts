@@ -235,6 +235,15 @@ describe('deciding for machines (Express)', () => {
     expect(seen).toEqual([]);
   });
 
+  it('explains a machine decision without a user lookup', async () => {
+    const unmapped = await plain.authz.explain(await plain.authz.verify(machineToken('user_alice')), 'project:edit', project('p-1'));
+    expect(unmapped).toMatchObject({ allowed: false, reason: 'machine_without_membership', membership: null });
+    expect(unmapped.notes.join('\n')).toMatch(/machines\.membership maps it to no membership/);
+    const explained = await mapping.authz.explain(await mapping.authz.verify(machineToken('client_deployer')), 'project:edit', project('p-1'));
+    expect(explained).toMatchObject({ allowed: true, membership: { id: 'om_alice', from: 'mapping' } });
+    expect(kit.calls('listOrganizationMemberships')).toBe(0);
+  });
+
   it('fails closed when the mapping answers something that is not a membership id', async () => {
     const { authz } = authorizer({ machines: { issuer: kit.machineIssuer, membership: () => 42 as unknown as string } });
     const principal = await authz.verify(machineToken());
