@@ -27,6 +27,7 @@ async function run(total: number, every: number, batch: number) {
   // jwksUrl given, membership in the principal: no other upstream call is needed.
   const authz = createAuthorizer({ workos: standIn, apiKey: 'sk_bench', clientId: 'client_bench', jwksUrl: 'http://127.0.0.1:9/jwks' });
   const principal: Principal = Object.freeze({
+    kind: 'user',
     userId: 'user_alice',
     organizationId: 'org_acme',
     organizationMembershipId: 'om_alice',

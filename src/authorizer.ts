@@ -26,6 +26,7 @@ import { checkPermission, findActiveMembership, findResourceOrganization, isList
 import type { AnySlugs, Slugs } from './slugs.js';
 import { runPreflight, type PreflightReport } from './preflight.js';
 import { explainDecision, type Explanation } from './explain.js';
+import { machineMembership } from './machines.js';
 
 /** Node's global `performance` is an accessor that calls a getter on every read: read it once. */
 const clock = performance;
@@ -403,7 +404,9 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
       return finish(principal, permission, run, false, 'token', resource, undefined, 'invalid_resource');
     }
 
-    // 5. The membership the check runs for: from the token, else looked up (and remembered).
+    // 5. The membership the check runs for: a machine's from machines.membership only; a user's
+    // from the token, else looked up (and remembered).
+    if (principal.kind === 'machine') return decideForMachine(principal, permission, resource, run);
     const claimed = principal.organizationMembershipId;
     if (claimed !== undefined) return decideForMembership(principal, permission, resource, claimed, run);
     const { organizationId } = principal;
@@ -424,8 +427,19 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
     );
   }
 
+  /** Step 5 for a machine: the membership machines.membership maps it to, if any; no user lookup. */
+  function decideForMachine(principal: Principal, permission: string, resource: ResourceRef, run: DecisionRun): Settling<Decision> {
+    const decideFor = (membership: string | null, current: DecisionRun) =>
+      membership === null
+        ? finish(principal, permission, current, false, 'token', resource, undefined, 'machine_without_membership')
+        : decideForMembership(principal, permission, resource, membership, current);
+    const mapped = machineMembership(config.machines, principal);
+    return isPromiseLike(mapped) ? mapped.then((membership) => decideFor(membership, resumed(run))) : decideFor(mapped, run);
+  }
+
   /** The membership decisions run for: the claim, else the remembered or looked-up one; null when none. */
   function membershipFor(principal: Principal, deadline: number, fresh: boolean): Settling<string | null> {
+    if (principal.kind === 'machine') return machineMembership(config.machines, principal);
     const { organizationId, organizationMembershipId } = principal;
     if (organizationMembershipId !== undefined) return organizationMembershipId;
     if (organizationId === undefined || !config.membershipLookup) return null;

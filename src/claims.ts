@@ -15,10 +15,16 @@ export const DEFAULT_CLAIM_NAMES: Readonly<ClaimNames> = Object.freeze({
   role: 'role',
 });
 
+/** 'user': an AuthKit access token. 'machine': a client-credentials token from `machines.issuer`. */
+export type PrincipalKind = 'user' | 'machine';
+
 /** Who is calling, as the verified token says. Frozen: it may be shared by requests with the same token. */
 export interface Principal {
+  readonly kind: PrincipalKind;
+  /** The token's `sub`: the user id, or for a machine the application's client id. */
   readonly userId: string;
   readonly organizationId?: string;
+  /** From the token's claim; never set for a machine (its membership comes from `machines.membership`). */
   readonly organizationMembershipId?: string;
   readonly role?: string;
   readonly permissions: readonly string[];
@@ -56,16 +62,31 @@ function stringArray(payload: JWTPayload, path: string): readonly string[] {
   return Object.freeze([...value]);
 }
 
+/**
+ * A machine's permissions: its permissions claim and, as OAuth client credentials grant them, the
+ * space-separated `scope` claim (RFC 8693 §4.2), whichever it carries.
+ */
+function machinePermissions(payload: JWTPayload, names: ClaimNames): readonly string[] {
+  const permissions = stringArray(payload, names.permissions);
+  const scope = payload.scope;
+  if (scope === undefined || scope === null) return permissions;
+  if (typeof scope !== 'string') throw new ClaimTypeError('scope');
+  const scopes = scope.split(' ').filter((item) => item.length > 0);
+  return Object.freeze([...new Set([...permissions, ...scopes])]);
+}
+
 /** Builds the principal from a verified payload; throws ClaimTypeError on a claim of the wrong type. */
-export function principalFromClaims(payload: JWTPayload, names: ClaimNames): Principal {
+export function principalFromClaims(payload: JWTPayload, names: ClaimNames, kind: PrincipalKind = 'user'): Principal {
   const userId = optionalString(payload, 'sub');
   if (userId === undefined) throw new ClaimTypeError('sub');
+  const machine = kind === 'machine';
   const principal: Principal = {
+    kind,
     userId,
     organizationId: optionalString(payload, names.organizationId),
-    organizationMembershipId: optionalString(payload, names.organizationMembershipId),
+    organizationMembershipId: machine ? undefined : optionalString(payload, names.organizationMembershipId),
     role: optionalString(payload, names.role),
-    permissions: stringArray(payload, names.permissions),
+    permissions: machine ? machinePermissions(payload, names) : stringArray(payload, names.permissions),
     sessionId: optionalString(payload, 'sid'),
     claims: Object.freeze(payload),
   };

@@ -4,6 +4,7 @@ import { assertQuotable } from './errors.js';
 import type { Decision } from './decision.js';
 import { assertStore, type DecisionStore } from './store.js';
 import { Diagnostics, resolveLogger, watchClient, type Logger } from './diagnostics.js';
+import { resolveMachines, type MachineOptions, type ResolvedMachines } from './machines.js';
 
 export interface CacheOptions {
   /** How long an allow is remembered, ms (default 30 000). */
@@ -60,6 +61,8 @@ export interface AuthorizerOptions {
    * unknown permission slug or resource type), each once with a fix (default console.warn; false: nowhere).
    */
   logger?: Logger | false;
+  /** Accept machine (client-credentials) tokens from this AuthKit domain; never accepted without it. See docs/machines.md. */
+  machines?: MachineOptions;
 }
 
 export interface ResolvedConfig {
@@ -80,6 +83,7 @@ export interface ResolvedConfig {
   readonly tokenCacheMax: number;
   readonly store: DecisionStore | undefined;
   readonly diagnostics: Diagnostics;
+  readonly machines: ResolvedMachines | undefined;
 }
 
 export const DEFAULT_CACHE: Readonly<Required<CacheOptions>> = Object.freeze({
@@ -222,5 +226,6 @@ export function resolveConfig(options: AuthorizerOptions = {}): ResolvedConfig {
     tokenCacheMax: positiveInteger(options.tokenCacheMax, 'tokenCacheMax', 10_000, true),
     store: checkedStore(options.store),
     diagnostics,
+    machines: resolveMachines(options.machines, issuers),
   };
 }

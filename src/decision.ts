@@ -10,6 +10,8 @@ export type DenialReason =
   | 'no_organization'
   /** No active membership of the user in the token's organization. */
   | 'no_membership'
+  /** A machine caller whose token lacks the permission, and `machines.membership` maps it to no membership. */
+  | 'machine_without_membership'
   /** The resource id is too long to exist. */
   | 'invalid_resource'
   /** WorkOS says no. */

@@ -35,8 +35,8 @@ export interface Explanation {
   readonly organizationId?: string;
   /** What the token says: its permissions are org-wide and grant without asking WorkOS. */
   readonly token: { readonly grants: boolean; readonly role?: string; readonly permissions: readonly string[] };
-  /** The organization membership checks run for (from the token's claim or looked up), null when none was found. */
-  readonly membership: { readonly id: string; readonly status: string; readonly role?: string; readonly from: 'token' | 'lookup' } | null;
+  /** The organization membership checks run for (from the token's claim, looked up, or a machine's `machines.membership`), null when none was found. */
+  readonly membership: { readonly id: string; readonly status: string; readonly role?: string; readonly from: 'token' | 'lookup' | 'mapping' } | null;
   /** The resource, then its ancestors up to the organization; empty when WorkOS does not know it. */
   readonly resourcePath: readonly ExplainedResource[];
   /** The membership's role assignments on the resource and its ancestors. */
@@ -58,7 +58,10 @@ interface Context {
 
 export async function explainDecision(
   config: ResolvedConfig,
-  authz: { check(principal: Principal, permission: string, resource?: ResourceRef | null, options?: { consistency?: 'fresh' }): Promise<Decision> },
+  authz: {
+    check(principal: Principal, permission: string, resource?: ResourceRef | null, options?: { consistency?: 'fresh' }): Promise<Decision>;
+    membershipOf(principal: Principal): Promise<string | null>;
+  },
   principal: Principal,
   permission: string,
   resource: ResourceRef | undefined,
@@ -70,7 +73,8 @@ export async function explainDecision(
   const token = { grants, role: principal.role, permissions: [...principal.permissions] };
   if (grants) notes.push(`the token grants ${permission} org-wide (its role's permissions), so WorkOS is not asked on requests`);
 
-  const membership = await findMembership(context, principal, config.membershipLookup);
+  const membership =
+    principal.kind === 'machine' ? await machineMembership(context, await authz.membershipOf(principal)) : await findMembership(context, principal, config.membershipLookup);
   const resourcePath = resource === undefined ? [] : await lineage(context, principal, resource);
   let roleAssignments: ExplainedAssignment[] = [];
   let effectivePermissions: string[] | null = null;
@@ -115,6 +119,8 @@ function reasonNote(reason: DenialReason, permission: string): string {
       return 'WorkOS does not know the organization membership the token names';
     case 'no_membership':
       return 'the user has no active membership in the token\'s organization';
+    case 'machine_without_membership':
+      return 'a machine caller whose token does not hold the permission, and machines.membership maps it to no membership';
     case 'no_organization':
       return 'the token names no organization';
     case 'no_resource':
@@ -136,6 +142,15 @@ async function ask<T>(context: Context, what: string, call: () => Promise<T>): P
     else throw error;
     return undefined;
   }
+}
+
+/** A machine's membership is only ever the one machines.membership maps it to. */
+async function machineMembership(context: Context, mapped: string | null): Promise<Explanation['membership']> {
+  if (mapped === null) return null;
+  const found = await ask(context, `membership ${mapped}`, () => context.client.userManagement.getOrganizationMembership(mapped));
+  if (found === undefined) return null;
+  noteStatus(context, found.id, found.status);
+  return { id: found.id, status: found.status, role: found.role?.slug, from: 'mapping' };
 }
 
 async function findMembership(context: Context, principal: Principal, lookup: boolean): Promise<Explanation['membership']> {

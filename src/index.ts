@@ -6,7 +6,8 @@ export type { DecisionStore, StoreKey, StoreRead, StoreStamp, StoreStats, Stored
 export type { RegisterResourceInput, RemoveResourceOptions, ResourceWrites, RoleAssignmentInput, RoleWrites } from './writes.js';
 export type { AuthorizerOptions, CacheOptions } from './config.js';
 export type { AccessibleList, AccessibleResource, FilterAccessibleOptions, ListAccessibleOptions } from './discovery.js';
-export type { ClaimNames, Principal } from './claims.js';
+export type { ClaimNames, Principal, PrincipalKind } from './claims.js';
+export type { MachineMembership, MachineOptions } from './machines.js';
 export type { CheckOptions, Consistency, Decision, DecisionSource, DenialReason, ResourceResolver, UnknownTarget } from './decision.js';
 export type { ResourceRef } from './resource.js';
 export {

@@ -1,6 +1,6 @@
-import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { ClaimTypeError, principalFromClaims, type Principal } from './claims.js';
+import { ClaimTypeError, principalFromClaims, type Principal, type PrincipalKind } from './claims.js';
 import type { ResolvedConfig } from './config.js';
 import { EXACT_TTL, LOOKUP } from './cache.js';
 import { InvalidRequestError, InvalidTokenError, ServiceUnavailableError, UnauthorizedError } from './errors.js';
@@ -128,10 +128,68 @@ class RefetchAllowance {
   }
 }
 
-/** Step 2: verify with jose and remember verified tokens until their `exp`. */
-export class TokenVerifier {
+/**
+ * One issuer's remote JWKS (the users', or the machines'): jose fetches and caches it; unknown
+ * `kid`s refetch it within a RefetchAllowance; a failed fetch is a JwksUnavailable.
+ */
+class KeySet {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
   private readonly refetches = new RefetchAllowance();
+
+  constructor(url: URL, timeout: number, onNotFound: () => void) {
+    this.jwks = createRemoteJWKSet(url, {
+      timeoutDuration: timeout,
+      cacheMaxAge: JWKS_MAX_AGE_MS,
+      // jose's own unknown-kid refetch is left off (cool-down = max age); RefetchAllowance decides.
+      cooldownDuration: JWKS_MAX_AGE_MS,
+      // jose says only "Expected 200 OK": a 404 here is worth telling apart (a wrong client id).
+      [customFetch]: (input, init) =>
+        fetch(input, init).then((response) => {
+          if (response.status === 404) onNotFound();
+          return response;
+        }),
+    });
+  }
+
+  isEmpty(): boolean {
+    return (this.jwks.jwks()?.keys.length ?? 0) === 0;
+  }
+
+  readonly getKey: JWTVerifyGetKey = async (header, token) => {
+    try {
+      try {
+        return await this.jwks(header, token);
+      } catch (error) {
+        if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+        // An empty key set is an outage, like a failed fetch (which is retried on every request):
+        // asking again must not use up the allowance, or recovery would wait for its refill.
+        if (!this.isEmpty() && !this.refetches.take()) throw error;
+        await this.jwks.reload();
+        return await this.jwks(header, token);
+      }
+    } catch (error) {
+      // No matching key, or several: the token's fault. Anything else: fetching or reading the JWKS.
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+      throw new JwksUnavailable('JWKS unavailable', { cause: error });
+    }
+  };
+}
+
+/** The `iss` of a token not verified yet, only to pick the key set it is verified with. */
+function unverifiedIssuer(token: string): unknown {
+  try {
+    return decodeJwt(token).iss;
+  } catch {
+    // Malformed: verification (with the users' keys) refuses it.
+    return undefined;
+  }
+}
+
+/** Step 2: verify with jose and remember verified tokens until their `exp`. */
+export class TokenVerifier {
+  private readonly userKeys: KeySet;
+  /** Present when `machines` is configured. */
+  private readonly machines: { readonly issuer: string; readonly keys: KeySet } | undefined;
   private readonly verified: LRUCache<string, VerifiedToken> | undefined;
   /**
    * Sessions revoked (a `session.revoked` event): their tokens are refused until they would have
@@ -144,18 +202,12 @@ export class TokenVerifier {
     private readonly config: ResolvedConfig,
     private readonly now: () => number = () => Date.now(),
   ) {
-    this.jwks = createRemoteJWKSet(config.jwksUrl, {
-      timeoutDuration: config.timeout,
-      cacheMaxAge: JWKS_MAX_AGE_MS,
-      // jose's own unknown-kid refetch is left off (cool-down = max age); RefetchAllowance decides.
-      cooldownDuration: JWKS_MAX_AGE_MS,
-      // jose says only "Expected 200 OK": a 404 here is worth telling apart (a wrong client id).
-      [customFetch]: (url, init) =>
-        fetch(url, init).then((response) => {
-          if (response.status === 404) config.diagnostics.jwksNotFound(config.jwksUrl, config.clientId);
-          return response;
-        }),
-    });
+    this.userKeys = new KeySet(config.jwksUrl, config.timeout, () => config.diagnostics.jwksNotFound(config.jwksUrl, config.clientId));
+    // A 404 there is not about the client id: the 503s say enough.
+    this.machines = config.machines && {
+      issuer: config.machines.issuer,
+      keys: new KeySet(config.machines.jwksUrl, config.timeout, () => {}),
+    };
     this.verified = config.tokenCacheMax > 0 ? new LRUCache({ max: config.tokenCacheMax, ttlResolution: EXACT_TTL }) : undefined;
   }
 
@@ -227,33 +279,45 @@ export class TokenVerifier {
     return principal;
   }
 
+  /**
+   * The issuer picks the key set and the kind: a token naming the machine issuer is verified with
+   * the machine keys and that issuer alone, any other with the user keys and the user issuers. So a
+   * token verifies only with its own issuer's keys, and its kind is the issuer it was verified for.
+   */
   private async verifyUncached(token: string): Promise<Principal> {
     const { realm, algorithms, issuers, audience, clockTolerance, claimNames } = this.config;
+    const { machines } = this;
+    const machine = machines !== undefined && unverifiedIssuer(token) === machines.issuer ? machines : undefined;
+    const kind: PrincipalKind = machine === undefined ? 'user' : 'machine';
+    const keys = machine?.keys ?? this.userKeys;
     try {
-      const { payload } = await jwtVerify(token, this.getKey, {
+      const { payload } = await jwtVerify(token, keys.getKey, {
         algorithms,
-        issuer: issuers,
-        audience,
+        issuer: machine?.issuer ?? issuers,
+        // Machine tokens are not user access tokens: `audience` and the user-token test are for those.
+        audience: machine === undefined ? audience : undefined,
         clockTolerance,
         requiredClaims: ['exp', 'sub'],
       });
       const now = this.now() / 1000;
       // jose lets `exp` slip by the tolerance; an expired token is expired (exp == now included).
       if ((payload.exp as number) <= now) throw new InvalidTokenError(realm, 'The access token expired');
-      if (!isUserAccessToken(payload, audience !== undefined)) throw new InvalidTokenError(realm, 'The access token is not a user access token');
+      if (kind === 'user' && !isUserAccessToken(payload, audience !== undefined)) {
+        throw new InvalidTokenError(realm, 'The access token is not a user access token');
+      }
       if (typeof payload.iat === 'number' && payload.iat > now + clockTolerance) {
         throw new InvalidTokenError(realm, 'The access token is issued in the future');
       }
-      return principalFromClaims(payload, claimNames);
+      return principalFromClaims(payload, claimNames, kind);
     } catch (error) {
-      throw this.translate(error);
+      throw this.translate(error, keys);
     }
   }
 
-  private translate(error: unknown): Error {
+  private translate(error: unknown, keys: KeySet): Error {
     const { realm } = this.config;
     if (error instanceof InvalidTokenError) return error;
-    if (error instanceof JwksUnavailable || (error instanceof errors.JWKSNoMatchingKey && this.jwksIsEmpty())) {
+    if (error instanceof JwksUnavailable || (error instanceof errors.JWKSNoMatchingKey && keys.isEmpty())) {
       return new ServiceUnavailableError(JWKS_RETRY_AFTER_SECONDS, 'jwks');
     }
     if (error instanceof errors.JWTExpired) return new InvalidTokenError(realm, 'The access token expired');
@@ -261,27 +325,4 @@ export class TokenVerifier {
     // Whatever else went wrong while reading the token, it is not a token we can trust.
     return new InvalidTokenError(realm, 'The access token is invalid');
   }
-
-  private jwksIsEmpty(): boolean {
-    return (this.jwks.jwks()?.keys.length ?? 0) === 0;
-  }
-
-  private readonly getKey: JWTVerifyGetKey = async (header, token) => {
-    try {
-      try {
-        return await this.jwks(header, token);
-      } catch (error) {
-        if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
-        // An empty key set is an outage, like a failed fetch (which is retried on every request):
-        // asking again must not use up the allowance, or recovery would wait for its refill.
-        if (!this.jwksIsEmpty() && !this.refetches.take()) throw error;
-        await this.jwks.reload();
-        return await this.jwks(header, token);
-      }
-    } catch (error) {
-      // No matching key, or several: the token's fault. Anything else: fetching or reading the JWKS.
-      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-      throw new JwksUnavailable('JWKS unavailable', { cause: error });
-    }
-  };
 }

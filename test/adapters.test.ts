@@ -41,7 +41,12 @@ describe.each(frameworks)('$name adapter', ({ build, guards }) => {
 
   beforeAll(async () => {
     kit = await createTestKit({ seed: testSeed });
-    authz = createAuthorizer({ workos: kit.workos(), clientId: kit.clientId, cache: { ttl: 60_000, negativeTtl: 60_000, max: 100 } });
+    authz = createAuthorizer({
+      workos: kit.workos(),
+      clientId: kit.clientId,
+      cache: { ttl: 60_000, negativeTtl: 60_000, max: 100 },
+      machines: { issuer: kit.machineIssuer, membership: (principal) => (principal.userId === 'client_deployer' ? 'om_alice' : null) },
+    });
     app = await build(authz, routes);
   });
   afterAll(async () => {
@@ -85,7 +90,7 @@ describe.each(frameworks)('$name adapter', ({ build, guards }) => {
     it('accepts the scheme in any case and ignores ?access_token=', async () => {
       const ok = await request(app.server).get('/me').set('Authorization', `bearer ${alice()}`);
       expect(ok.status).toBe(200);
-      expect(ok.body.auth).toEqual({ userId: 'user_alice', organizationId: 'org_acme', permissions: ['workspace:view'] });
+      expect(ok.body.auth).toEqual({ kind: 'user', userId: 'user_alice', organizationId: 'org_acme', permissions: ['workspace:view'] });
       const query = await request(app.server).get(`/me?access_token=${alice()}`);
       expect(query.status).toBe(401);
     });
@@ -273,6 +278,25 @@ describe.each(frameworks)('$name adapter', ({ build, guards }) => {
       expect(plain.status).toBe(401);
     });
   });
+  describe('machine callers', () => {
+    const machine = (clientId: string, permissions?: string[]) => kit.mintMachineToken({ clientId, organization: 'org_acme', permissions });
+
+    it('decides from the token alone, or for the mapped membership; never looks a machine up as a user', async () => {
+      const fromToken = await request(app.server).patch('/projects/p-1').set(bearer(machine('client_ci', ['project:edit'])));
+      expect(fromToken.status).toBe(200);
+      expect(fromToken.body).toMatchObject({ source: 'token', auth: { kind: 'machine', userId: 'client_ci' } });
+      expectGuardAnswer(await request(app.server).patch('/projects/p-1').set(bearer(machine('client_ci'))), 403, 'forbidden');
+      expect(kit.calls('check')).toBe(0);
+      const mapped = await request(app.server).patch('/projects/p-1').set(bearer(machine('client_deployer')));
+      expect(mapped.status).toBe(200);
+      expect(mapped.body).toMatchObject({ source: 'api', auth: { kind: 'machine' } });
+      expect(kit.calls('check')).toBe(1);
+      expect(kit.calls('listOrganizationMemberships')).toBe(0);
+      const user = await request(app.server).get('/me').set(bearer(alice()));
+      expect(user.body.auth.kind).toBe('user');
+    });
+  });
+
   describe('several permissions', () => {
     const member = () => kit.mintToken({ user: 'user_alice', organization: 'org_acme', membership: 'om_alice' });
 

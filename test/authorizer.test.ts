@@ -253,7 +253,7 @@ describe('check', () => {
 
   it('looks the membership up for who the principal is now: an app principal changed after use gets no one else\'s', async () => {
     const authz = authorizer();
-    const mutable = { userId: 'user_alice', organizationId: 'org_acme', permissions: [] as string[], claims: {} };
+    const mutable = { kind: 'user' as const, userId: 'user_alice', organizationId: 'org_acme', permissions: [] as string[], claims: {} };
     expect(await authz.check(mutable, 'project:edit', project('p-1'))).toMatchObject({ allowed: true });
     mutable.userId = 'user_carol'; // in org_acme's directory, without a membership
     expect(await authz.check(mutable, 'project:edit', project('p-1'))).toMatchObject({ allowed: false, reason: 'no_membership' });

@@ -178,7 +178,7 @@ describe.each(expressVersions)('$name: req.auth and req.authDecision', ({ create
 
   it('leave Express\'s shared request prototype alone; a later middleware\'s req.auth is an own property', async () => {
     const app = create();
-    const fromAnotherMiddleware: Principal = { userId: 'user_from_elsewhere', permissions: [], claims: {} };
+    const fromAnotherMiddleware: Principal = { kind: 'user', userId: 'user_from_elsewhere', permissions: [], claims: {} };
     /** Every prototype of `req` up to Node's IncomingMessage.prototype that holds `auth` or `authDecision`. */
     const prototypesHolding = (req: object): number => {
       let holding = 0;
@@ -231,7 +231,7 @@ describe.each(expressVersions)('$name: req.auth and req.authDecision', ({ create
 
   it('can be assigned and read by the app, like plain properties', async () => {
     const app = create();
-    const stand: Principal = { userId: 'user_stand_in', permissions: [], claims: {} };
+    const stand: Principal = { kind: 'user', userId: 'user_stand_in', permissions: [], claims: {} };
     app.get('/assigned', (req, res) => {
       req.auth = stand;
       res.json({ user: req.auth?.userId });

@@ -67,6 +67,7 @@ async function main(): Promise<void> {
       `  apiKey:   ${kit.apiKey}`,
       `  issuer:   ${kit.issuer}`,
       `  jwksUrl:  ${kit.jwksUrl}`,
+      `  machineIssuer: ${kit.machineIssuer}`,
       '',
       `WORKOS_API_KEY=${kit.apiKey}`,
       `WORKOS_CLIENT_ID=${kit.clientId}`,

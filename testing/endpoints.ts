@@ -1,6 +1,7 @@
 /** Every endpoint the test kit serves, by the name `inject` and `calls` take. */
 export const ENDPOINT_NAMES = [
   'jwks',
+  'machineJwks',
   'listOrganizationMemberships',
   'getOrganizationMembership',
   'deactivateOrganizationMembership',

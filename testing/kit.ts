@@ -7,7 +7,7 @@ import { applySeed, type TestKitSeed } from './seed.js';
 import type { EndpointName } from './endpoints.js';
 import { startServer } from './server.js';
 import { SessionRegistry } from './sessions.js';
-import { mintAccessToken, type MintTokenOptions } from './tokens.js';
+import { mintAccessToken, mintMachineAccessToken, type MintMachineTokenOptions, type MintTokenOptions } from './tokens.js';
 import { WebhookSender, type DeliverWebhooksOptions, type WebhookDelivery } from './webhooks.js';
 import { UnknownSlugLog, type UnknownSlug } from './unknown-slugs.js';
 
@@ -33,6 +33,13 @@ export interface TestKit {
   issuer: string;
   /** `${url}/sso/jwks/${clientId}` */
   jwksUrl: string;
+  /**
+   * The kit's AuthKit domain, `${url}/authkit`: the `iss` of machine tokens, and what
+   * `machines: { issuer: kit.machineIssuer }` takes. Its JWKS is at `${machineIssuer}/oauth2/jwks`.
+   */
+  machineIssuer: string;
+  /** `${machineIssuer}/oauth2/jwks` (the default `machines.jwksUrl` for that issuer). */
+  machineJwksUrl: string;
   /** A WorkOS SDK client pointed at the kit. */
   workos(options?: Partial<WorkOSOptions>): WorkOS;
   /**
@@ -41,6 +48,13 @@ export interface TestKit {
    * organization, unless `unchecked: true` (for tests that mint a stranger on purpose).
    */
   mintToken(options: MintTokenOptions): string;
+  /**
+   * A WorkOS Connect client-credentials (M2M) token, signed RS256 with the AuthKit domain's own key
+   * (not the user tokens' key): `iss` = machineIssuer, `sub` = clientId, `org_id`, `jti`, `iat`,
+   * `exp`, and `permissions` when given; no `sid`. Synchronous. Throws for an organization the model
+   * does not hold, unless `unchecked: true`.
+   */
+  mintMachineToken(options: MintMachineTokenOptions): string;
   /**
    * The permission slugs and resource type slugs that checks named and the model does not hold, once
    * each, in the order first seen: `expect(kit.unknownSlugs()).toEqual([])` proves a test's guards
@@ -91,6 +105,7 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
   const sessions = new SessionRegistry();
   const webhooks = new WebhookSender(() => events.all());
   const keys = new SigningKeys();
+  const machineKeys = new SigningKeys();
   // Every token the kit signs names its session, so revokeSession can say whose session it was.
   const signer = {
     sign: (payload: Record<string, unknown>, header?: Record<string, unknown>) => {
@@ -101,10 +116,11 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
   const faults = new FaultRegistry<EndpointName>();
   const counters = new CallCounters<EndpointName>();
   const unknownSlugs = new UnknownSlugLog();
-  const server = await startServer({ host, port: options.port ?? 0, apiKey, clientId, model, events, sessions, keys, faults, counters, unknownSlugs });
+  const server = await startServer({ host, port: options.port ?? 0, apiKey, clientId, model, events, sessions, keys, machineKeys, faults, counters, unknownSlugs });
 
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
   const issuer = `${url}/user_management/${clientId}`;
+  const machineIssuer = `${url}/authkit`;
   return {
     url,
     port: server.port,
@@ -112,8 +128,11 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
     apiKey,
     issuer,
     jwksUrl: `${url}/sso/jwks/${clientId}`,
+    machineIssuer,
+    machineJwksUrl: `${machineIssuer}/oauth2/jwks`,
     workos: (workosOptions = {}) => new WorkOS(apiKey, { apiHostname: host, port: server.port, https: false, clientId, ...workosOptions }),
     mintToken: (mintOptions) => mintAccessToken(signer, model, issuer, mintOptions),
+    mintMachineToken: (mintOptions) => mintMachineAccessToken(machineKeys, model, machineIssuer, mintOptions),
     unknownSlugs: () => unknownSlugs.all(),
     signToken: (payload, header) => signer.sign(payload, header),
     rotateKeys: ({ keepPrevious = true } = {}) => keys.rotate(keepPrevious),

@@ -103,6 +103,8 @@ interface RouteContext {
   events: EventLog;
   sessions: SessionRegistry;
   keys: SigningKeys;
+  /** The AuthKit domain's keys, which sign machine tokens. */
+  machineKeys: SigningKeys;
   clientId: string;
   /** Checks naming a permission or resource type the model does not hold. */
   unknownSlugs: UnknownSlugLog;
@@ -220,6 +222,13 @@ const routes = {
       if (c.param('clientId') !== c.clientId) throw new ApiError(404, 'entity_not_found', `Client ${c.param('clientId')} not found.`);
       return ok(c.keys.jwks());
     },
+  },
+  // The AuthKit domain's JWKS (`<authkit domain>/oauth2/jwks`), the kit's AuthKit domain being `<url>/authkit`.
+  machineJwks: {
+    method: 'GET',
+    path: '/authkit/oauth2/jwks',
+    public: true,
+    handle: (c) => ok(c.machineKeys.jwks()),
   },
 
   // ---- organization memberships (user management) ----
@@ -637,6 +646,7 @@ export interface KitServerOptions {
   events: EventLog;
   sessions: SessionRegistry;
   keys: SigningKeys;
+  machineKeys: SigningKeys;
   faults: FaultRegistry<EndpointName>;
   counters: CallCounters<EndpointName>;
   unknownSlugs: UnknownSlugLog;
@@ -721,6 +731,7 @@ export async function startServer(options: KitServerOptions): Promise<KitServer>
         events: options.events,
         sessions: options.sessions,
         keys: options.keys,
+        machineKeys: options.machineKeys,
         clientId: options.clientId,
         unknownSlugs: options.unknownSlugs,
         param: (name) => match.params.get(name) ?? '',

@@ -162,6 +162,7 @@ function standIn(grant: (question: Record<string, string>) => boolean = () => tr
 }
 
 const principal = (userId: string, extra: Partial<Principal> = {}): Principal => ({
+  kind: 'user',
   userId,
   organizationId: 'org_1',
   permissions: [],

@@ -49,7 +49,7 @@ const APP_ERROR = 'resolver exploded';
 function echo(auth: Principal | undefined, decision: Decision | undefined) {
   return {
     ok: true,
-    auth: { userId: auth?.userId, organizationId: auth?.organizationId, permissions: auth?.permissions },
+    auth: { kind: auth?.kind, userId: auth?.userId, organizationId: auth?.organizationId, permissions: auth?.permissions },
     source: decision?.source,
     permission: decision?.permission,
   };

@@ -9,6 +9,8 @@ const spec = new OpenApiSpec();
 const ALIASES: Array<[RegExp, string]> = [
   // The SDK's path for listEffectivePermissions.
   [/^\/authorization\/resources\/([^/]+)\/organization_memberships\/([^/]+)\/permissions$/, '/authorization/organization_memberships/$2/resources/$1/permissions'],
+  // The AuthKit domain's JWKS (machine tokens): the same JWKS document.
+  [/^\/authkit\/oauth2\/jwks$/, '/sso/jwks/client_testkit'],
 ];
 
 /** The spec requires certificate fields on JWKS keys; the kit's keys have no certificate, and no SDK reads them. */
@@ -71,6 +73,8 @@ const id = (body: Record<string, unknown>) => String(body.id);
 describe('every response validates against the WorkOS spec subset', () => {
   it('JWKS and organization memberships', async () => {
     await call('GET', `/sso/jwks/${kit.clientId}`);
+    expect(new URL(kit.machineJwksUrl).pathname).toBe('/authkit/oauth2/jwks');
+    await call('GET', '/authkit/oauth2/jwks');
     const list = await call('GET', '/user_management/organization_memberships?organization_id=org_acme');
     expect((list.data as unknown[]).length).toBe(2);
     const membership = await call('GET', '/user_management/organization_memberships/om_alice');

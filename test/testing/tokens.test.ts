@@ -112,3 +112,37 @@ describe('signToken and key rotation', () => {
     expect(kit.workos().userManagement.getJwksUrl(kit.clientId)).toBe(kit.jwksUrl);
   });
 });
+
+describe('mintMachineToken', () => {
+  const verifyMachine = (token: string) => jwtVerify(token, createRemoteJWKSet(new URL(kit.machineJwksUrl)), { issuer: kit.machineIssuer });
+
+  it('signs a Connect client-credentials token with the AuthKit domain key, served at <machineIssuer>/oauth2/jwks', async () => {
+    expect(kit.machineIssuer).toBe(`${kit.url}/authkit`);
+    expect(kit.machineJwksUrl).toBe(`${kit.machineIssuer}/oauth2/jwks`);
+    const token = kit.mintMachineToken({ clientId: 'client_reporting', organization: 'org_acme', permissions: ['reports:read'] });
+    const { payload } = await verifyMachine(token);
+    expect(Object.keys(payload).sort()).toEqual(['exp', 'iat', 'iss', 'jti', 'org_id', 'permissions', 'sub']);
+    expect(payload).toMatchObject({ iss: kit.machineIssuer, sub: 'client_reporting', org_id: 'org_acme', permissions: ['reports:read'] });
+    expect((payload.exp as number) - (payload.iat as number)).toBe(300);
+    expect(Object.keys((await verifyMachine(kit.mintMachineToken({ clientId: 'client_x', organization: 'org_acme' }))).payload)).not.toContain('permissions');
+  });
+
+  it('uses a key of its own: user tokens and machine tokens do not verify with each other\'s JWKS', async () => {
+    const machine = kit.mintMachineToken({ clientId: 'client_x', organization: 'org_acme' });
+    const user = kit.mintToken({ user: 'user_alice', organization: 'org_acme' });
+    expect(decodeProtectedHeader(machine).kid).not.toBe(decodeProtectedHeader(user).kid);
+    await expect(jwtVerify(machine, createRemoteJWKSet(new URL(kit.jwksUrl)))).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    await expect(jwtVerify(user, createRemoteJWKSet(new URL(kit.machineJwksUrl)))).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+  });
+
+  it('refuses bad input with a TypeError, and an organization the model does not hold unless unchecked', () => {
+    const mint = (options: unknown) => () => kit.mintMachineToken(options as Parameters<TestKit['mintMachineToken']>[0]);
+    expect(mint(undefined)).toThrow(TypeError);
+    expect(mint({ organization: 'org_acme' })).toThrow(/mintMachineToken: clientId must be a non-empty string/);
+    expect(mint({ clientId: 'client_x' })).toThrow(/mintMachineToken: organization must be a non-empty string/);
+    expect(mint({ clientId: 'client_x', organization: 'org_acme', permissions: 'reports:read' })).toThrow(/permissions must be an array/);
+    expect(mint({ clientId: 'client_x', organization: 'org_acme', expiresIn: 'soon' })).toThrow(/expiresIn must be a number/);
+    expect(mint({ clientId: 'client_x', organization: 'org_nowhere' })).toThrow(/no organization org_nowhere.*unchecked: true/);
+    expect(mint({ clientId: 'client_x', organization: 'org_nowhere', unchecked: true })()).toMatch(/^ey/);
+  });
+});
