@@ -5,7 +5,7 @@ import { namedSlugs } from './guards.js';
 import { callWithinBudget, everyPage, UpstreamRefusal } from './upstream.js';
 import { ServiceUnavailableError } from './errors.js';
 
-export type PreflightCheckName = 'api_key_format' | 'client_id_format' | 'issuer' | 'api_key' | 'jwks' | 'permissions' | 'resource_types';
+export type PreflightCheckName = 'api_key_format' | 'client_id_format' | 'issuer' | 'api_key' | 'jwks' | 'machine_jwks' | 'permissions' | 'resource_types';
 
 export interface PreflightCheck {
   readonly name: PreflightCheckName;
@@ -32,13 +32,25 @@ const fail = (name: PreflightCheckName, message: string, hint: string): Prefligh
 export async function runPreflight(config: ResolvedConfig, authz: object): Promise<PreflightReport> {
   const named = namedSlugs(authz);
   const checks: PreflightCheck[] = [apiKeyFormat(config.client), clientIdFormat(config.clientId), issuers(config)];
-  const [environment, jwks] = await Promise.all([readEnvironment(config.client, Math.max(config.timeout, CALL_BUDGET_MS)), jwksCheck(config)]);
+  const budget = Math.max(config.timeout, CALL_BUDGET_MS);
+  const [environment, jwks, machineJwks] = await Promise.all([
+    readEnvironment(config.client, budget),
+    jwksCheck('jwks', config.jwksUrl, budget, {
+      notFound: `The client id (${config.clientId}) is not known to WorkOS: set WORKOS_CLIENT_ID (or clientId) to this environment's client id.`,
+      empty: 'Check that jwksUrl points at a WorkOS JWKS (…/sso/jwks/<client id>).',
+    }),
+    config.machines &&
+      jwksCheck('machine_jwks', config.machines.jwksUrl, budget, {
+        notFound: 'Check machines.issuer: it is your AuthKit domain (https://<subdomain>.authkit.app), whose keys are at /oauth2/jwks; or set machines.jwksUrl.',
+        empty: 'Check that machines.jwksUrl points at the AuthKit domain\'s JWKS (<AuthKit domain>/oauth2/jwks).',
+      }),
+  ]);
   checks.push(environment.check, jwks);
+  if (machineJwks !== undefined) checks.push(machineJwks);
   if (environment.permissions === undefined) {
     const why = 'not checked: the permissions could not be listed (see api_key)';
     checks.push(fail('permissions', why, 'Fix the API key first.'), fail('resource_types', why, 'Fix the API key first.'));
   } else {
-    const budget = Math.max(config.timeout, CALL_BUDGET_MS);
     checks.push(permissionsCheck(named.permissions, environment.permissions), await resourceTypesCheck(config.client, budget, named.resourceTypes, environment.resourceTypes));
   }
   return { ok: checks.every((check) => check.ok), checks };
@@ -119,23 +131,21 @@ function apiKeyFailure(error: unknown, refusedStatus: number | undefined): Prefl
   return fail('api_key', `WorkOS could not be reached to check the API key (${why})`, 'Check the network path to the WorkOS API (apiHostname, proxies, firewall) and try again.');
 }
 
-async function jwksCheck(config: ResolvedConfig): Promise<PreflightCheck> {
-  const url = config.jwksUrl.href;
+/** A JWKS that can be fetched and holds keys; `hints` say what to fix when it answers 404 or holds none. */
+async function jwksCheck(name: 'jwks' | 'machine_jwks', jwksUrl: URL, budget: number, hints: { notFound: string; empty: string }): Promise<PreflightCheck> {
+  const url = jwksUrl.href;
+  const option = name === 'jwks' ? 'jwksUrl' : 'machines.jwksUrl';
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(Math.max(config.timeout, CALL_BUDGET_MS)) });
+    response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(budget) });
   } catch {
-    return fail('jwks', `the JWKS at ${url} could not be fetched`, 'Check the network path to WorkOS, or the jwksUrl option.');
+    return fail(name, `the JWKS at ${url} could not be fetched`, `Check the network path to ${name === 'jwks' ? 'WorkOS' : 'the AuthKit domain'}, or the ${option} option.`);
   }
-  if (response.status === 404) {
-    return fail('jwks', `the JWKS at ${url} answered 404`, `The client id (${config.clientId}) is not known to WorkOS: set WORKOS_CLIENT_ID (or clientId) to this environment's client id.`);
-  }
-  if (response.status !== 200) return fail('jwks', `the JWKS at ${url} answered ${response.status}`, 'Check the jwksUrl option and the network path to WorkOS.');
+  if (response.status === 404) return fail(name, `the JWKS at ${url} answered 404`, hints.notFound);
+  if (response.status !== 200) return fail(name, `the JWKS at ${url} answered ${response.status}`, `Check the ${option} option and the network path to it.`);
   const body = (await response.json().catch(() => undefined)) as { keys?: unknown } | undefined;
   const count = Array.isArray(body?.keys) ? body.keys.length : 0;
-  return count > 0
-    ? pass('jwks', `the JWKS at ${url} holds ${count} key${count === 1 ? '' : 's'}`)
-    : fail('jwks', `the JWKS at ${url} holds no keys`, 'Check that jwksUrl points at a WorkOS JWKS (…/sso/jwks/<client id>).');
+  return count > 0 ? pass(name, `the JWKS at ${url} holds ${count} key${count === 1 ? '' : 's'}`) : fail(name, `the JWKS at ${url} holds no keys`, hints.empty);
 }
 
 function permissionsCheck(named: readonly string[], known: readonly { slug: string }[]): PreflightCheck {

@@ -157,6 +157,15 @@ describe('authz.preflight()', () => {
     const badFormats = await watched({ apiKey: 'pk_oops', clientId: 'oops' }).authz.preflight();
     expect(badFormats.checks.filter((check) => !check.ok).map((check) => check.name)).toEqual(expect.arrayContaining(['api_key_format', 'client_id_format']));
   });
+
+  it('with machines configured, checks their JWKS too: its keys, or a 404 with a hint about the AuthKit domain', async () => {
+    const good = await watched({ machines: { issuer: kit.machineIssuer } }).authz.preflight();
+    expect(good.checks.find((check) => check.name === 'machine_jwks')).toMatchObject({ ok: true, message: expect.stringContaining(kit.machineJwksUrl) });
+    const wrong = await watched({ machines: { issuer: `${kit.url}/not-authkit` } }).authz.preflight();
+    expect(wrong.ok).toBe(false);
+    expect(wrong.checks.find((check) => check.name === 'machine_jwks')).toMatchObject({ ok: false, message: expect.stringMatching(/404/), hint: expect.stringMatching(/machines\.issuer/) });
+    expect(wrong.checks.find((check) => check.name === 'jwks')?.ok).toBe(true);
+  });
 });
 
 describe('authz.explain()', () => {
