@@ -4,6 +4,7 @@ import { assertQuotable } from './errors.js';
 import type { Decision } from './decision.js';
 import { assertStore, type DecisionStore } from './store.js';
 import { Diagnostics, resolveLogger, watchClient, type Logger } from './diagnostics.js';
+import { Telemetry, type TelemetryOptions } from './telemetry.js';
 
 export interface CacheOptions {
   /** How long an allow is remembered, ms (default 30 000). */
@@ -60,6 +61,11 @@ export interface AuthorizerOptions {
    * unknown permission slug or resource type), each once with a fix (default console.warn; false: nowhere).
    */
   logger?: Logger | false;
+  /**
+   * OpenTelemetry spans and metrics, when `@opentelemetry/api` is installed (default: on, without
+   * ids; `{ ids: true }` adds user, membership and resource ids to spans; false: never loaded).
+   */
+  telemetry?: false | TelemetryOptions;
 }
 
 export interface ResolvedConfig {
@@ -80,6 +86,7 @@ export interface ResolvedConfig {
   readonly tokenCacheMax: number;
   readonly store: DecisionStore | undefined;
   readonly diagnostics: Diagnostics;
+  readonly telemetry: Telemetry;
 }
 
 export const DEFAULT_CACHE: Readonly<Required<CacheOptions>> = Object.freeze({
@@ -145,6 +152,15 @@ function decisionClient(apiKey: string, clientId: string, timeout: number, worko
 /** `process.env[name]` where there is a `process` (Node, Bun, Deno, Workers with nodejs_compat); else undefined. */
 function environmentVariable(name: string): string | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
+function resolveTelemetry(telemetry: unknown): false | TelemetryOptions | undefined {
+  if (telemetry === undefined || telemetry === false) return telemetry;
+  const ids = (telemetry as TelemetryOptions | null)?.ids;
+  if (typeof telemetry !== 'object' || telemetry === null || Array.isArray(telemetry) || (ids !== undefined && typeof ids !== 'boolean')) {
+    fail('telemetry must be false or { ids?: boolean }');
+  }
+  return telemetry as TelemetryOptions;
 }
 
 function checkedStore(store: unknown): DecisionStore | undefined {
@@ -222,5 +238,6 @@ export function resolveConfig(options: AuthorizerOptions = {}): ResolvedConfig {
     tokenCacheMax: positiveInteger(options.tokenCacheMax, 'tokenCacheMax', 10_000, true),
     store: checkedStore(options.store),
     diagnostics,
+    telemetry: new Telemetry(resolveTelemetry(options.telemetry)),
   };
 }

@@ -151,10 +151,13 @@ export class TokenVerifier {
       cooldownDuration: JWKS_MAX_AGE_MS,
       // jose says only "Expected 200 OK": a 404 here is worth telling apart (a wrong client id).
       [customFetch]: (url, init) =>
-        fetch(url, init).then((response) => {
-          if (response.status === 404) config.diagnostics.jwksNotFound(config.jwksUrl, config.clientId);
-          return response;
-        }),
+        config.telemetry.upstream('jwks', undefined, (call) =>
+          fetch(url, init).then((response) => {
+            call.status = response.status;
+            if (response.status === 404) config.diagnostics.jwksNotFound(config.jwksUrl, config.clientId);
+            return response;
+          }),
+        ),
     });
     this.verified = config.tokenCacheMax > 0 ? new LRUCache({ max: config.tokenCacheMax, ttlResolution: EXACT_TTL }) : undefined;
   }
@@ -254,6 +257,7 @@ export class TokenVerifier {
     const { realm } = this.config;
     if (error instanceof InvalidTokenError) return error;
     if (error instanceof JwksUnavailable || (error instanceof errors.JWKSNoMatchingKey && this.jwksIsEmpty())) {
+      this.config.telemetry.unavailable('jwks');
       return new ServiceUnavailableError(JWKS_RETRY_AFTER_SECONDS, 'jwks');
     }
     if (error instanceof errors.JWTExpired) return new InvalidTokenError(realm, 'The access token expired');
