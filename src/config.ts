@@ -4,7 +4,7 @@ import { assertQuotable } from './errors.js';
 import type { Decision } from './decision.js';
 import { assertStore, type DecisionStore } from './store.js';
 import { Diagnostics, resolveLogger, watchClient, type Logger } from './diagnostics.js';
-import { Telemetry, type TelemetryOptions } from './telemetry.js';
+import { statusReportingFetch, Telemetry, type TelemetryOptions } from './telemetry.js';
 
 export interface CacheOptions {
   /** How long an allow is remembered, ms (default 30 000). */
@@ -140,13 +140,15 @@ function resolveClaimNames(claims: AuthorizerOptions['claims']): ClaimNames {
  * the user's client with its retries off and its per-request timeout at our budget keeps every
  * decision inside `timeout` (fga-guard retries briefly itself).
  */
-function decisionClient(apiKey: string, clientId: string, timeout: number, workos: WorkOS | undefined): WorkOS {
-  if (!workos) return new WorkOS(apiKey, { clientId, maxRetries: 0, timeout });
+function decisionClient(apiKey: string, clientId: string, timeout: number, workos: WorkOS | undefined, traced: boolean): WorkOS {
+  // Traced: its fetch tells each call's span the status it got.
+  const fetchFn = (inner: typeof fetch | undefined) => (traced ? { fetchFn: statusReportingFetch(inner) } : {});
+  if (!workos) return new WorkOS(apiKey, { clientId, maxRetries: 0, timeout, ...fetchFn(undefined) });
   // A stand-in without SDK options is used as given (its calls are still raced against the budget).
   if (typeof workos.options !== 'object' || workos.options === null) return workos;
   // Its own constructor, not ours: under ESM/CJS the user's class may be another copy of the SDK.
   const Client = workos.constructor as typeof WorkOS;
-  return new Client(apiKey, { ...workos.options, apiKey, clientId, maxRetries: 0, timeout });
+  return new Client(apiKey, { ...workos.options, apiKey, clientId, maxRetries: 0, timeout, ...fetchFn(workos.options.fetchFn) });
 }
 
 /** `process.env[name]` where there is a `process` (Node, Bun, Deno, Workers with nodejs_compat); else undefined. */
@@ -184,7 +186,8 @@ export function resolveConfig(options: AuthorizerOptions = {}): ResolvedConfig {
   }
 
   const timeout = positiveInteger(options.timeout, 'timeout', 2_500);
-  const client = decisionClient(apiKey, clientId, timeout, workos);
+  const telemetry = resolveTelemetry(options.telemetry);
+  const client = decisionClient(apiKey, clientId, timeout, workos, telemetry !== false);
   const apiBase = client.baseURL ?? 'https://api.workos.com';
 
   const issuers =
@@ -238,6 +241,6 @@ export function resolveConfig(options: AuthorizerOptions = {}): ResolvedConfig {
     tokenCacheMax: positiveInteger(options.tokenCacheMax, 'tokenCacheMax', 10_000, true),
     store: checkedStore(options.store),
     diagnostics,
-    telemetry: new Telemetry(resolveTelemetry(options.telemetry)),
+    telemetry: new Telemetry(telemetry),
   };
 }

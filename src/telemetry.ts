@@ -24,14 +24,34 @@ export const INSTRUMENTATION_VERSION = '0.1.0';
  */
 const API_MODULE = '@opentelemetry/api';
 let loading: Promise<Api | undefined> | undefined;
+/** The API once loaded, and the context key a traced call's record travels under (to statusReportingFetch). */
+let loaded: { api: Api; callKey: symbol } | undefined;
 
 /** The API, once: started by the first authorizer that wants it; any failure means "no telemetry". */
 function loadApi(): Promise<Api | undefined> {
   loading ??= import(/* webpackIgnore: true */ /* @vite-ignore */ API_MODULE).then(
-    (loaded: Api & { default?: Api }) => (typeof loaded.trace?.getTracer === 'function' ? loaded : loaded.default),
+    (module: Api & { default?: Api }) => {
+      const api = typeof module.trace?.getTracer === 'function' ? module : module.default;
+      if (api !== undefined) loaded = { api, callKey: api.createContextKey('fga-guard upstream call') };
+      return api;
+    },
     () => undefined,
   );
   return loading;
+}
+
+/**
+ * The fetch the WorkOS client runs on, telling the traced call in whose context it runs the status
+ * it got: the SDK throws the status of a failure, but does not say which 2xx a success was. Needs
+ * a context manager (any Node SDK setup registers one); without it, a success has no status.
+ */
+export function statusReportingFetch(inner: typeof fetch | undefined): typeof fetch {
+  return (input, init) =>
+    (inner ?? globalThis.fetch)(input, init).then((response) => {
+      const call = loaded?.api.context.active().getValue(loaded.callKey) as UpstreamCall | undefined;
+      if (call !== undefined) call.status = response.status;
+      return response;
+    });
 }
 
 /** The upstream calls that get a span (`fga-guard <kind>`). */
@@ -202,6 +222,7 @@ export class Telemetry {
     const instruments = this.instruments;
     if (instruments === undefined) return run(call);
     const { api, tracer, duration } = instruments;
+    const { callKey } = loaded as { callKey: symbol };
     const active = api.context.active();
     const span = tracer.startSpan(
       `fga-guard ${kind}`,
@@ -211,7 +232,7 @@ export class Telemetry {
     const started = performance.now();
     let failure: string | undefined;
     try {
-      return await api.context.with(api.trace.setSpan(active, span), () => run(call));
+      return await api.context.with(api.trace.setSpan(active, span).setValue(callKey, call), () => run(call));
     } catch (error) {
       failure = error instanceof ServiceUnavailableError ? error.reason : errorType(error);
       if (error instanceof ServiceUnavailableError) this.unavailable(error.reason);

@@ -130,11 +130,10 @@ function unref(timer: ReturnType<typeof setTimeout>): void {
 export async function callWithinBudget<T>(deadline: number, call: () => Promise<T>, client?: WorkOS, record?: UpstreamCall): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     let failure: Failure;
+    // Each attempt's own status (a success's comes from statusReportingFetch, when it can).
+    if (record !== undefined) record.status = undefined;
     try {
-      const value = await beforeDeadline(call(), deadline);
-      // The SDK does not say which 2xx it got: a success leaves no status.
-      if (record !== undefined) record.status = undefined;
-      return value;
+      return await beforeDeadline(call(), deadline);
     } catch (error) {
       if (record !== undefined) record.status = httpStatusOf(error);
       // The SDK's own per-request timeout is the budget too, and its timer may fire first: a call

@@ -117,11 +117,12 @@ describe('spans on upstream calls', () => {
       expect(span.instrumentationScope).toMatchObject({ name: INSTRUMENTATION_NAME, version: INSTRUMENTATION_VERSION });
       expect(span.attributes['fga_guard.retries']).toBe(0);
     }
-    expect(spanNamed(spans, 'fga-guard jwks')?.attributes['http.response.status_code']).toBe(200);
+    for (const span of spans.getFinishedSpans()) expect(span.attributes['http.response.status_code'], span.name).toBe(200);
     expect(spanNamed(spans, 'fga-guard check')?.attributes).toEqual({
       'fga_guard.permission': 'project:edit',
       'fga_guard.resource_type': 'project',
       'fga_guard.retries': 0,
+      'http.response.status_code': 200,
     });
     // No ids without `ids: true`: not the user, the organization, the membership or the resource.
     const exported = JSON.stringify(spans.getFinishedSpans().map(serializable));
@@ -166,8 +167,20 @@ describe('spans on upstream calls', () => {
       'fga_guard.role': 'project-viewer',
       'fga_guard.resource_type': 'project',
       'fga_guard.retries': 0,
+      'http.response.status_code': 201,
     });
     await authz.roles.remove({ membershipId: 'om_bob', role: 'project-viewer', resource: project('p-1') });
+  });
+
+  it('a call that succeeds on its retry has the retry and the final status', async () => {
+    const { spans } = install();
+    const authz = authorizer();
+    const principal = await authz.verify(aliceToken());
+    kit.inject('check', { status: 502, times: 1 });
+    await expect(authz.check(principal, 'project:edit', project('p-1'))).resolves.toMatchObject({ allowed: true });
+    const check = spanNamed(spans, 'fga-guard check');
+    expect(check?.attributes).toMatchObject({ 'fga_guard.retries': 1, 'http.response.status_code': 200 });
+    expect(check?.status.code).not.toBe(SpanStatusCode.ERROR);
   });
 
   it('a failed check is an ERROR span with the status and the retry, and counts as a 503 by cause', async () => {
