@@ -180,6 +180,7 @@ export function evaluate(report: Omit<Report, 'targets' | 'controls' | 'framewor
     ratio(`${framework}: warm resource path / bare`, by(`${framework}/warm`).vsBareRounds, 0.85);
   }
   ratio('express: warm resource path / naive', against('express/warm', 'express/naive'), 8);
+  ratio('express: warm path with a tracer provider, nothing sampled / without', against('express/otel', 'express/warm'), 0.95);
   ratio('express: token path / Auth0 peer', against('express/token', 'express/auth0'), 1.8);
   for (const [key, cold] of Object.entries(report.cold)) {
     targets.push({

@@ -3,6 +3,8 @@
  * authorizer, as separate deployments would be, all with the same route and the same handler.
  */
 import { getRequestListener } from '@hono/node-server';
+import { trace } from '@opentelemetry/api';
+import { AlwaysOffSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import Router from '@koa/router';
 import { WorkOS } from '@workos-inc/node';
 import express, { type RequestHandler } from 'express';
@@ -79,6 +81,7 @@ async function expressApp(scenario: Scenario, kit: KitInfo): Promise<RequestList
       app.get(ROUTE, expressGuard.requirePermission(authorizer(kit), TOKEN_PERMISSION), handler);
       break;
     case 'warm':
+    case 'otel':
     case 'cold':
       app.get(
         ROUTE,
@@ -234,6 +237,8 @@ async function startUp(kit: KitInfo): Promise<void> {
 
 /** Starts one scenario's server (its own process: a separate deployment); returns its URL. */
 export async function startServer(scenario: Scenario, kit: KitInfo): Promise<{ url: string; close(): Promise<void> }> {
+  // An app traced by an SDK that samples nothing: registered before any authorizer, as apps do.
+  if (scenario.id === 'otel') trace.setGlobalTracerProvider(new BasicTracerProvider({ sampler: new AlwaysOffSampler() }));
   await startUp(kit);
   const listener = await listenerFor(scenario, kit);
   const server = createServer({ keepAliveTimeout: 60_000 }, listener);

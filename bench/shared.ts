@@ -25,7 +25,7 @@ export interface KitInfo {
 }
 
 export type Framework = 'express' | 'koa' | 'fastify' | 'hono';
-export type ScenarioId = 'bare' | 'control' | 'noop' | 'header' | 'token' | 'warm' | 'cold' | 'naive' | 'auth0';
+export type ScenarioId = 'bare' | 'control' | 'noop' | 'header' | 'token' | 'warm' | 'otel' | 'cold' | 'naive' | 'auth0';
 
 export interface Scenario {
   /** e.g. `express/token` */
@@ -44,12 +44,13 @@ export const SCENARIO_LABELS: Record<ScenarioId, string> = {
   header: 'one middleware reading the Authorization header, no guard',
   token: 'requirePermission, granted by the token',
   warm: 'requirePermission + resource, warm cache',
+  otel: 'warm, with a tracer provider registered (AlwaysOff sampler)',
   cold: 'requirePermission + resource, cold (distinct), 5 ms upstream',
   naive: 'naive: jwtVerify + authorization.check per request, 5 ms upstream',
   auth0: 'peer: express-oauth2-jwt-bearer (token only)',
 };
 
-const EXPRESS: ScenarioId[] = ['bare', 'control', 'token', 'auth0', 'warm', 'naive', 'cold'];
+const EXPRESS: ScenarioId[] = ['bare', 'control', 'token', 'auth0', 'warm', 'otel', 'naive', 'cold'];
 const KOA: ScenarioId[] = ['bare', 'control', 'token', 'warm', 'cold'];
 /** Fastify and Hono: the targets' scenarios (token and warm against bare) and the control. */
 const NEWER: ScenarioId[] = ['bare', 'control', 'token', 'warm'];
@@ -99,7 +100,9 @@ export function scenarioByKey(key: unknown): Scenario {
  * cold and the Auth0 peer are followed by a control (which shows what they leave), by the other
  * cold, or by the guard; and where a slow window must come before one side of an Express ratio
  * (Express's token path sits next to the Auth0 peer, its warm path next to naive), it is the
- * guard's side, never bare's. Fastify and Hono come last, each opened by its control (which takes
+ * guard's side, never bare's. Express with a tracer provider comes after naive, two windows from
+ * the warm path it is compared with (leaving the pairs above as they were); in the reversed rounds
+ * the warm path follows naive instead. Fastify and Hono come last, each opened by its control (which takes
  * whatever naive, or the other framework, leaves), their pairs back to back.
  */
 export const ROUND_ORDER: Scenario[] = [
@@ -115,6 +118,7 @@ export const ROUND_ORDER: Scenario[] = [
   'express/bare',
   'express/warm',
   'express/naive',
+  'express/otel',
   'fastify/control',
   'fastify/token',
   'fastify/bare',
@@ -135,10 +139,10 @@ export const ROUND_ORDER: Scenario[] = [
  * `(r + offset × ⌊r / replicas⌋) mod replicas`, two scenarios whose offsets differ by a number prime
  * to the replica count meet in every combination of their replicas once in replicas² rounds.
  * Every compared pair (token, warm and the control against bare, warm against naive, token against
- * the Auth0 peer) differs by 1 or 2, prime to 3.
+ * the Auth0 peer, the tracer provider's warm path against the warm path) differs by 1 or 2, prime to 3.
  */
 // Hono's plain middlewares (2) meet bare and token in every combination, warm (not compared) in three.
-const REPLICA_OFFSET: Record<ScenarioId, number> = { bare: 0, naive: 0, auth0: 0, cold: 0, token: 1, control: 1, warm: 2, noop: 2, header: 2 };
+const REPLICA_OFFSET: Record<ScenarioId, number> = { bare: 0, naive: 0, auth0: 0, cold: 0, otel: 0, token: 1, control: 1, warm: 2, noop: 2, header: 2 };
 
 /** The replica of `scenario` that serves round `round` (from 0). */
 export function replicaOf(scenario: Scenario, round: number, replicas: number): number {

@@ -27,6 +27,7 @@ import type { AnySlugs, Slugs } from './slugs.js';
 import { runPreflight, type PreflightReport } from './preflight.js';
 import { explainDecision, type Explanation } from './explain.js';
 import { machineMembership } from './machines.js';
+import { attributesOf } from './telemetry.js';
 
 /** Node's global `performance` is an accessor that calls a getter on every read: read it once. */
 const clock = performance;
@@ -212,6 +213,7 @@ export function requestGate(authz: Authorizer): RequestGate {
 
 export function createAuthorizer<S extends Slugs = AnySlugs>(options?: AuthorizerOptions): Authorizer<S> {
   const config = resolveConfig(options);
+  const { telemetry } = config;
   const verifier = new TokenVerifier(config);
   const cacheMax = config.cache === false ? false : config.cache.max;
   const generations = new Generations();
@@ -227,6 +229,7 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
   store?.onHealthChange(() => generations.invalidateAll());
   const discovery = createDiscovery({
     client: config.client,
+    telemetry,
     timeout: config.timeout,
     ttl: { found: ttlFor(config, true), empty: ttlFor(config, false) },
     listings,
@@ -246,7 +249,7 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
     generations.invalidateAll();
     await store?.invalidate('all');
   }
-  const writes = createWrites({ client: config.client, timeout: config.timeout, invalidate });
+  const writes = createWrites({ client: config.client, timeout: config.timeout, invalidate, telemetry });
   const events = createEvents({
     client: config.client,
     invalidate,
@@ -277,6 +280,7 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
     if (resource !== undefined) decision.resource = resource;
     if (membership !== undefined) decision.membership = membership;
     if (reason !== undefined) decision.reason = reason;
+    telemetry.decision(source, allowed);
     if (config.onDecision) {
       // An observer must not change the answer, nor crash the process: a throw and a rejection are both ignored.
       try {
@@ -378,7 +382,9 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
       budget,
       [resourceScope(resource)],
       async () => {
-        const owner = await findResourceOrganization(config.client, resource.id, budget);
+        const owner = await telemetry.upstream('resource', attributesOf({ resource }), (call) =>
+          findResourceOrganization(config.client, resource.id, budget, call),
+        );
         return owner === false
           ? { value: owner, ttl: ttlFor(config, false) }
           : { value: owner, ttl: ttlFor(config, true, RESOURCE_ORGANIZATION_TTL), scopes: [organizationScope(owner)] };
@@ -456,7 +462,9 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
       deadline,
       [organizationScope(organizationId), userScope(userId)],
       async () => {
-        const found = await findActiveMembership(config.client, userId, organizationId, deadline);
+        const found = await telemetry.upstream('membership', attributesOf({ userId, organizationId }), (call) =>
+          findActiveMembership(config.client, userId, organizationId, deadline, call),
+        );
         return found === false
           ? { value: found, ttl: ttlFor(config, false) }
           : { value: found, ttl: ttlFor(config, true), scopes: [membershipScope(found)] };
@@ -494,7 +502,10 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
       permission,
       decisionScopes(principal, membership, resource),
       budget,
-      () => checkPermission(config.client, membership, permission, resource, budget),
+      () =>
+        telemetry.upstream('check', attributesOf({ permission, resource, membership }), (call) =>
+          checkPermission(config.client, membership, permission, resource, budget, call),
+        ),
       (granted) => ttlFor(config, granted),
       { kind: 'd', organizationId: principal.organizationId, parts: [membership, permission, resourceScope(resource)] },
       run.fresh,
@@ -660,6 +671,7 @@ export function createAuthorizer<S extends Slugs = AnySlugs>(options?: Authorize
       return explainDecision(config, authorizer, principal, permission, resource ?? undefined);
     },
   };
+  telemetry.observeCaches(() => authorizer.cacheStats());
   gates.set(authorizer, {
     authenticate: principalOf,
     authorize,

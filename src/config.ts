@@ -5,6 +5,7 @@ import type { Decision } from './decision.js';
 import { assertStore, type DecisionStore } from './store.js';
 import { Diagnostics, resolveLogger, watchClient, type Logger } from './diagnostics.js';
 import { resolveMachines, type MachineOptions, type ResolvedMachines } from './machines.js';
+import { statusReportingFetch, Telemetry, type TelemetryOptions } from './telemetry.js';
 
 export interface CacheOptions {
   /** How long an allow is remembered, ms (default 30 000). */
@@ -63,6 +64,11 @@ export interface AuthorizerOptions {
   logger?: Logger | false;
   /** Accept machine (client-credentials) tokens from this AuthKit domain; never accepted without it. See docs/machines.md. */
   machines?: MachineOptions;
+  /**
+   * OpenTelemetry spans and metrics, when `@opentelemetry/api` is installed (default: on, without
+   * ids; `{ ids: true }` adds user, membership and resource ids to spans; false: never loaded).
+   */
+  telemetry?: false | TelemetryOptions;
 }
 
 export interface ResolvedConfig {
@@ -84,6 +90,7 @@ export interface ResolvedConfig {
   readonly store: DecisionStore | undefined;
   readonly diagnostics: Diagnostics;
   readonly machines: ResolvedMachines | undefined;
+  readonly telemetry: Telemetry;
 }
 
 export const DEFAULT_CACHE: Readonly<Required<CacheOptions>> = Object.freeze({
@@ -137,18 +144,29 @@ function resolveClaimNames(claims: AuthorizerOptions['claims']): ClaimNames {
  * the user's client with its retries off and its per-request timeout at our budget keeps every
  * decision inside `timeout` (fga-guard retries briefly itself).
  */
-function decisionClient(apiKey: string, clientId: string, timeout: number, workos: WorkOS | undefined): WorkOS {
-  if (!workos) return new WorkOS(apiKey, { clientId, maxRetries: 0, timeout });
+function decisionClient(apiKey: string, clientId: string, timeout: number, workos: WorkOS | undefined, traced: boolean): WorkOS {
+  // Traced: its fetch tells each call's span the status it got.
+  const fetchFn = (inner: typeof fetch | undefined) => (traced ? { fetchFn: statusReportingFetch(inner) } : {});
+  if (!workos) return new WorkOS(apiKey, { clientId, maxRetries: 0, timeout, ...fetchFn(undefined) });
   // A stand-in without SDK options is used as given (its calls are still raced against the budget).
   if (typeof workos.options !== 'object' || workos.options === null) return workos;
   // Its own constructor, not ours: under ESM/CJS the user's class may be another copy of the SDK.
   const Client = workos.constructor as typeof WorkOS;
-  return new Client(apiKey, { ...workos.options, apiKey, clientId, maxRetries: 0, timeout });
+  return new Client(apiKey, { ...workos.options, apiKey, clientId, maxRetries: 0, timeout, ...fetchFn(workos.options.fetchFn) });
 }
 
 /** `process.env[name]` where there is a `process` (Node, Bun, Deno, Workers with nodejs_compat); else undefined. */
 function environmentVariable(name: string): string | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
+function resolveTelemetry(telemetry: unknown): false | TelemetryOptions | undefined {
+  if (telemetry === undefined || telemetry === false) return telemetry;
+  const ids = (telemetry as TelemetryOptions | null)?.ids;
+  if (typeof telemetry !== 'object' || telemetry === null || Array.isArray(telemetry) || (ids !== undefined && typeof ids !== 'boolean')) {
+    fail('telemetry must be false or { ids?: boolean }');
+  }
+  return telemetry as TelemetryOptions;
 }
 
 function checkedStore(store: unknown): DecisionStore | undefined {
@@ -172,7 +190,8 @@ export function resolveConfig(options: AuthorizerOptions = {}): ResolvedConfig {
   }
 
   const timeout = positiveInteger(options.timeout, 'timeout', 2_500);
-  const client = decisionClient(apiKey, clientId, timeout, workos);
+  const telemetry = resolveTelemetry(options.telemetry);
+  const client = decisionClient(apiKey, clientId, timeout, workos, telemetry !== false);
   const apiBase = client.baseURL ?? 'https://api.workos.com';
 
   const issuers =
@@ -227,5 +246,6 @@ export function resolveConfig(options: AuthorizerOptions = {}): ResolvedConfig {
     store: checkedStore(options.store),
     diagnostics,
     machines: resolveMachines(options.machines, issuers),
+    telemetry: new Telemetry(telemetry),
   };
 }

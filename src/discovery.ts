@@ -8,6 +8,7 @@ import { assertPermission, isFresh, type CheckOptions, type Decision } from './d
 import { membershipScope, organizationScope, resourceScope, userScope, type ScopeKeys } from './invalidation.js';
 import { cacheKey, validateResource, type ResourceRef } from './resource.js';
 import type { Settling } from './settling.js';
+import { attributesOf, type Telemetry } from './telemetry.js';
 import { listAllPages, type ListedResource, type Listing } from './upstream.js';
 
 export type AccessibleResource = ListedResource;
@@ -32,6 +33,7 @@ const DEFAULT_MAX_RESULTS = 1_000;
 /** What discovery needs from the authorizer it belongs to. */
 export interface DiscoveryContext {
   readonly client: WorkOS;
+  readonly telemetry: Telemetry;
   readonly timeout: number;
   /** ms to remember a listing with resources in it, and an empty one; 0 = do not remember. */
   readonly ttl: { readonly found: number; readonly empty: number };
@@ -54,7 +56,7 @@ const parentKey = (parent: ResourceRef) => ('id' in parent ? cacheKey('id', pare
 const listedKey = (resource: ResourceRef) => ('id' in resource ? cacheKey(resource.id) : cacheKey(resource.type, resource.externalId));
 
 export function createDiscovery(context: DiscoveryContext) {
-  const { client, listings } = context;
+  const { client, listings, telemetry } = context;
 
   /** A listing depends on who asked, its parent and every resource it returned. */
   function remembered(
@@ -99,7 +101,9 @@ export function createDiscovery(context: DiscoveryContext) {
       const parentFilter = 'id' in parent ? { parentResourceId: parent.id } : { parentResourceTypeSlug: parent.type, parentExternalId: parent.externalId };
       const key = cacheKey('organization', organizationId, parentKey(parent), String(maxResults));
       return remembered(key, organizationId, deadline, fresh, scopes, () =>
-        listAllPages(deadline, maxResults, organizationId, (page) => client.authorization.listResources({ organizationId, ...parentFilter, ...page })),
+        telemetry.upstream('list', attributesOf({ resource: parent, organizationId }), (call) =>
+          listAllPages(deadline, maxResults, organizationId, (page) => client.authorization.listResources({ organizationId, ...parentFilter, ...page }), call),
+        ),
       );
     }
     const membership = await context.membershipFor(principal, deadline, fresh);
@@ -108,8 +112,14 @@ export function createDiscovery(context: DiscoveryContext) {
       'id' in parent ? { parentResourceId: parent.id } : { parentResourceTypeSlug: parent.type, parentResourceExternalId: parent.externalId };
     const key = cacheKey('membership', membership, permission, parentKey(parent), String(maxResults));
     return remembered(key, organizationId, deadline, fresh, [...scopes, membershipScope(membership)], () =>
-      listAllPages(deadline, maxResults, organizationId, (page) =>
-        client.authorization.listResourcesForMembership({ organizationMembershipId: membership, permissionSlug: permission, ...parentOption, ...page }),
+      telemetry.upstream('list', attributesOf({ permission, resource: parent, membership }), (call) =>
+        listAllPages(
+          deadline,
+          maxResults,
+          organizationId,
+          (page) => client.authorization.listResourcesForMembership({ organizationMembershipId: membership, permissionSlug: permission, ...parentOption, ...page }),
+          call,
+        ),
       ),
     );
   }

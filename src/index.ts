@@ -5,6 +5,7 @@ export type { InvalidationScope, ScopeKeys } from './invalidation.js';
 export type { DecisionStore, StoreKey, StoreRead, StoreStamp, StoreStats, StoredValue } from './store.js';
 export type { RegisterResourceInput, RemoveResourceOptions, ResourceWrites, RoleAssignmentInput, RoleWrites } from './writes.js';
 export type { AuthorizerOptions, CacheOptions } from './config.js';
+export type { TelemetryOptions } from './telemetry.js';
 export type { AccessibleList, AccessibleResource, FilterAccessibleOptions, ListAccessibleOptions } from './discovery.js';
 export type { ClaimNames, Principal, PrincipalKind } from './claims.js';
 export type { MachineMembership, MachineOptions } from './machines.js';

@@ -4,6 +4,7 @@ import { ClaimTypeError, principalFromClaims, type Principal, type PrincipalKind
 import type { ResolvedConfig } from './config.js';
 import { EXACT_TTL, LOOKUP } from './cache.js';
 import { InvalidRequestError, InvalidTokenError, ServiceUnavailableError, UnauthorizedError } from './errors.js';
+import type { Telemetry } from './telemetry.js';
 
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 const JWKS_MAX_AGE_MS = 10 * 60_000;
@@ -136,7 +137,7 @@ class KeySet {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
   private readonly refetches = new RefetchAllowance();
 
-  constructor(url: URL, timeout: number, onNotFound: () => void) {
+  constructor(url: URL, timeout: number, telemetry: Telemetry, onNotFound: () => void) {
     this.jwks = createRemoteJWKSet(url, {
       timeoutDuration: timeout,
       cacheMaxAge: JWKS_MAX_AGE_MS,
@@ -144,10 +145,13 @@ class KeySet {
       cooldownDuration: JWKS_MAX_AGE_MS,
       // jose says only "Expected 200 OK": a 404 here is worth telling apart (a wrong client id).
       [customFetch]: (input, init) =>
-        fetch(input, init).then((response) => {
-          if (response.status === 404) onNotFound();
-          return response;
-        }),
+        telemetry.upstream('jwks', undefined, (call) =>
+          fetch(input, init).then((response) => {
+            call.status = response.status;
+            if (response.status === 404) onNotFound();
+            return response;
+          }),
+        ),
     });
   }
 
@@ -202,11 +206,11 @@ export class TokenVerifier {
     private readonly config: ResolvedConfig,
     private readonly now: () => number = () => Date.now(),
   ) {
-    this.userKeys = new KeySet(config.jwksUrl, config.timeout, () => config.diagnostics.jwksNotFound(config.jwksUrl, config.clientId));
+    this.userKeys = new KeySet(config.jwksUrl, config.timeout, config.telemetry, () => config.diagnostics.jwksNotFound(config.jwksUrl, config.clientId));
     // A 404 there is not about the client id: the 503s say enough.
     this.machines = config.machines && {
       issuer: config.machines.issuer,
-      keys: new KeySet(config.machines.jwksUrl, config.timeout, () => {}),
+      keys: new KeySet(config.machines.jwksUrl, config.timeout, config.telemetry, () => {}),
     };
     this.verified = config.tokenCacheMax > 0 ? new LRUCache({ max: config.tokenCacheMax, ttlResolution: EXACT_TTL }) : undefined;
   }
@@ -318,6 +322,7 @@ export class TokenVerifier {
     const { realm } = this.config;
     if (error instanceof InvalidTokenError) return error;
     if (error instanceof JwksUnavailable || (error instanceof errors.JWKSNoMatchingKey && keys.isEmpty())) {
+      this.config.telemetry.unavailable('jwks');
       return new ServiceUnavailableError(JWKS_RETRY_AFTER_SECONDS, 'jwks');
     }
     if (error instanceof errors.JWTExpired) return new InvalidTokenError(realm, 'The access token expired');

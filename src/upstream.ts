@@ -3,6 +3,7 @@ import { ServiceUnavailableError, type UnavailableReason } from './errors.js';
 import { checkTarget, type ResourceRef } from './resource.js';
 import type { CheckAnswer, UnknownTarget } from './decision.js';
 import { diagnosticsOf } from './diagnostics.js';
+import type { UpstreamCall } from './telemetry.js';
 
 /** Retry-After (s) on a 503 when the upstream gave none. */
 const DEFAULT_RETRY_AFTER_SECONDS = 2;
@@ -45,6 +46,12 @@ interface ParseError {
 
 function isParseError(error: unknown): error is ParseError {
   return (error as { name?: unknown } | null)?.name === 'ParseError';
+}
+
+/** The HTTP status of a failed call, when it got one (a ParseError keeps it raw). */
+function httpStatusOf(error: unknown): number | undefined {
+  const parseError = [error, (error as { cause?: unknown } | null)?.cause].find(isParseError);
+  return typeof parseError?.rawStatus === 'number' ? parseError.rawStatus : statusOf(error);
 }
 
 /** 429 is retried only when WorkOS says when; without Retry-After the caller gets the 503. */
@@ -118,13 +125,17 @@ function unref(timer: ReturnType<typeof setTimeout>): void {
 /**
  * Runs one WorkOS call so that it ends by `deadline`, retrying a transient failure once when the
  * budget allows. Throws UpstreamRefusal for a refusal, ServiceUnavailableError for the rest.
+ * `record` (a traced call's) learns each failure's HTTP status and each retry.
  */
-export async function callWithinBudget<T>(deadline: number, call: () => Promise<T>, client?: WorkOS): Promise<T> {
+export async function callWithinBudget<T>(deadline: number, call: () => Promise<T>, client?: WorkOS, record?: UpstreamCall): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     let failure: Failure;
+    // Each attempt's own status (a success's comes from statusReportingFetch, when it can).
+    if (record !== undefined) record.status = undefined;
     try {
       return await beforeDeadline(call(), deadline);
     } catch (error) {
+      if (record !== undefined) record.status = httpStatusOf(error);
       // The SDK's own per-request timeout is the budget too, and its timer may fire first: a call
       // that failed once the deadline had passed ran out of time, whatever the SDK called it.
       if (error instanceof DeadlineExceeded || Date.now() >= deadline) {
@@ -142,6 +153,7 @@ export async function callWithinBudget<T>(deadline: number, call: () => Promise<
       throw new ServiceUnavailableError(retryAfterSeconds(failure), failure.reason);
     }
     await sleep(pause);
+    if (record !== undefined) record.retries++;
   }
 }
 
@@ -155,12 +167,14 @@ export async function findActiveMembership(
   userId: string,
   organizationId: string,
   deadline: number,
+  record?: UpstreamCall,
 ): Promise<string | false> {
   let page: unknown;
   try {
     page = await callWithinBudget(deadline, () =>
       client.userManagement.listOrganizationMemberships({ userId, organizationId, statuses: ['active'], limit: 1 }),
       client,
+      record,
     );
   } catch (error) {
     if (error instanceof UpstreamRefusal) return false;
@@ -199,6 +213,7 @@ export async function checkPermission(
   permissionSlug: string,
   resource: ResourceRef,
   deadline: number,
+  record?: UpstreamCall,
 ): Promise<CheckAnswer> {
   let answer: unknown;
   try {
@@ -206,6 +221,7 @@ export async function checkPermission(
       deadline,
       () => client.authorization.check({ organizationMembershipId, permissionSlug, ...checkTarget(resource) }),
       client,
+      record,
     );
   } catch (error) {
     if (!(error instanceof UpstreamRefusal)) throw error;
@@ -220,10 +236,10 @@ export async function checkPermission(
 }
 
 /** The organization a stored resource id belongs to, or false when WorkOS does not know the resource. */
-export async function findResourceOrganization(client: WorkOS, resourceId: string, deadline: number): Promise<string | false> {
+export async function findResourceOrganization(client: WorkOS, resourceId: string, deadline: number, record?: UpstreamCall): Promise<string | false> {
   let resource: unknown;
   try {
-    resource = await callWithinBudget(deadline, () => client.authorization.getResource(resourceId), client);
+    resource = await callWithinBudget(deadline, () => client.authorization.getResource(resourceId), client, record);
   } catch (error) {
     if (error instanceof UpstreamRefusal) return false;
     throw error;
@@ -310,13 +326,14 @@ export async function listAllPages(
   maxResults: number,
   organizationId: string,
   fetchPage: (page: { limit: number; after?: string }) => Promise<unknown>,
+  record?: UpstreamCall,
 ): Promise<Listing> {
   const resources: ListedResource[] = [];
   let after: string | undefined;
   for (;;) {
     let page: unknown;
     try {
-      page = await callWithinBudget(deadline, () => fetchPage(after === undefined ? { limit: PAGE_SIZE } : { limit: PAGE_SIZE, after }));
+      page = await callWithinBudget(deadline, () => fetchPage(after === undefined ? { limit: PAGE_SIZE } : { limit: PAGE_SIZE, after }), undefined, record);
     } catch (error) {
       if (error instanceof UpstreamRefusal) return { resources, complete: true };
       throw error;

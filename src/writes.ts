@@ -4,6 +4,7 @@ import type { AuthorizationResource, WorkOS } from '@workos-inc/node';
 import { WorkOSRequestError } from './errors.js';
 import type { InvalidationScope } from './invalidation.js';
 import { checkTarget, validateResource, type ResourceRef } from './resource.js';
+import { attributesOf, type CallSubject, type Telemetry } from './telemetry.js';
 import { callWithinBudget, UpstreamRefusal } from './upstream.js';
 
 export interface RegisterResourceInput {
@@ -47,6 +48,7 @@ export interface RoleWrites {
 export interface WritesContext {
   readonly client: WorkOS;
   readonly timeout: number;
+  readonly telemetry: Telemetry;
   invalidate(scope: InvalidationScope): Promise<void>;
 }
 
@@ -60,10 +62,20 @@ function requireObject(value: unknown, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Runs a write within the budget: a refusal becomes WorkOSRequestError, unless `tolerated` says it means "already so". */
-async function write<T>(operation: string, deadline: number, call: () => Promise<T>, tolerated?: (refusal: UpstreamRefusal) => boolean): Promise<T | undefined> {
+/** What a write is, for its span. */
+type WriteSubject = CallSubject & { readonly operation: string };
+
+/** Runs a write within the budget, in a span: a refusal becomes WorkOSRequestError, unless `tolerated` says it means "already so". */
+async function write<T>(
+  telemetry: Telemetry,
+  subject: WriteSubject,
+  deadline: number,
+  call: () => Promise<T>,
+  tolerated?: (refusal: UpstreamRefusal) => boolean,
+): Promise<T | undefined> {
+  const { operation } = subject;
   try {
-    return await callWithinBudget(deadline, call);
+    return await telemetry.upstream('write', attributesOf(subject), (record) => callWithinBudget(deadline, call, undefined, record));
   } catch (error) {
     if (!(error instanceof UpstreamRefusal)) throw error;
     if (tolerated?.(error)) return undefined;
@@ -87,7 +99,7 @@ function roleInput(input: unknown, operation: string): RoleAssignmentInput {
   return input as RoleAssignmentInput;
 }
 
-export function createWrites({ client, timeout, invalidate }: WritesContext): { resources: ResourceWrites; roles: RoleWrites } {
+export function createWrites({ client, timeout, invalidate, telemetry }: WritesContext): { resources: ResourceWrites; roles: RoleWrites } {
   const resources: ResourceWrites = {
     async register(input) {
       const { type, externalId, name, organizationId, parent, description } = requireObject(input, 'resources.register()');
@@ -99,9 +111,11 @@ export function createWrites({ client, timeout, invalidate }: WritesContext): { 
       if (description !== undefined && typeof description !== 'string') throw new TypeError('fga-guard: resources.register() description must be a string');
       const deadline = Date.now() + timeout;
       const lookup = { organizationId: organizationId as string, resourceTypeSlug: type as string, externalId: externalId as string };
+      const subject = { operation: 'resources.register', organizationId: lookup.organizationId, resource: { type: lookup.resourceTypeSlug, externalId: lookup.externalId } };
       try {
         const created = await write(
-          'resources.register',
+          telemetry,
+          subject,
           deadline,
           () =>
             client.authorization.createResource({
@@ -112,7 +126,7 @@ export function createWrites({ client, timeout, invalidate }: WritesContext): { 
             }),
           conflict,
         );
-        const resource = created ?? (await write('resources.register', deadline, () => client.authorization.getResourceByExternalId(lookup)));
+        const resource = created ?? (await write(telemetry, subject, deadline, () => client.authorization.getResourceByExternalId(lookup)));
         if (resource === undefined) throw new WorkOSRequestError('resources.register', 404, 'entity_not_found', 'The resource was neither created nor found');
         await invalidate({ resource: { id: resource.id } });
         return resource;
@@ -130,10 +144,11 @@ export function createWrites({ client, timeout, invalidate }: WritesContext): { 
       if (cascade !== undefined && typeof cascade !== 'boolean') throw new TypeError('fga-guard: resources.remove() cascade must be a boolean');
       const cascadeDelete = cascade as boolean | undefined;
       const deadline = Date.now() + timeout;
+      const subject = { operation: 'resources.remove', resource: ref };
       let owner: string;
       let removal: () => Promise<void>;
       if ('id' in ref) {
-        const found = await write('resources.remove', deadline, () => client.authorization.getResource(ref.id), notFound);
+        const found = await write(telemetry, subject, deadline, () => client.authorization.getResource(ref.id), notFound);
         if (found === undefined) return;
         owner = found.organizationId;
         removal = () => client.authorization.deleteResource({ resourceId: ref.id, cascadeDelete });
@@ -143,7 +158,7 @@ export function createWrites({ client, timeout, invalidate }: WritesContext): { 
           client.authorization.deleteResourceByExternalId({ organizationId: owner, resourceTypeSlug: ref.type, externalId: ref.externalId, cascadeDelete });
       }
       try {
-        await write('resources.remove', deadline, removal, notFound);
+        await write(telemetry, subject, deadline, removal, notFound);
       } finally {
         // Its descendants and every assignment on them may have gone with it: the whole organization.
         await invalidate({ organizationId: owner });
@@ -160,7 +175,8 @@ export function createWrites({ client, timeout, invalidate }: WritesContext): { 
   ): Promise<void> {
     const { membershipId, role, resource } = roleInput(input, `${operation}()`);
     try {
-      await write(operation, Date.now() + timeout, () => call({ organizationMembershipId: membershipId, roleSlug: role, ...checkTarget(resource) }), tolerated);
+      const subject = { operation, role, resource, membership: membershipId };
+      await write(telemetry, subject, Date.now() + timeout, () => call({ organizationMembershipId: membershipId, roleSlug: role, ...checkTarget(resource) }), tolerated);
     } finally {
       await invalidate({ membershipId });
     }
